@@ -1,0 +1,11 @@
+"""The scikit-learn developer utilities we rely on, imported in one place.
+
+``_fit_context`` and ``sklearn.utils._param_validation`` are private in
+scikit-learn; keeping their imports here limits the blast radius when a release
+moves them (see sklearn_contract_and_peers.md, 1.6).
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+
+__all__ = ["Interval", "StrOptions", "_fit_context"]

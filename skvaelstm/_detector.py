@@ -1,0 +1,503 @@
+"""The scikit-learn estimator: ``VAELSTMDetector``."""
+
+import copy
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._compat import Interval, StrOptions, _fit_context
+from ._device import _resolve_device
+from ._lstm import _init_lstm_weights, _LatentLSTM
+from ._scoring import _encode_means, _row_errors
+from ._training import _fit_stage, _make_generators
+from ._vae import _VAE, _init_weights, _negative_elbo
+from ._windowing import _chronological_split, _sequence_indices
+
+__all__ = ["VAELSTMDetector"]
+
+# contamination="auto" flags this share of the training rows (see the docstring).
+_AUTO_CONTAMINATION = 0.01
+# Adam moments of the reference: beta2 = 0.95 for the VAE, Keras defaults for the LSTM.
+_VAE_BETAS = (0.9, 0.95)
+_LSTM_BETAS = (0.9, 0.999)
+# Standardised values beyond this cannot be represented safely in float32
+# (squared errors would overflow to inf).
+_MAX_STANDARDISED = 1e15
+
+
+class VAELSTMDetector(OutlierMixin, BaseEstimator):
+    """VAE-LSTM hybrid anomaly detector for (multivariate) time series.
+
+    A variational auto-encoder (VAE) learns windows of ``window_size``
+    consecutive rows; a stacked LSTM reads the VAE latent means of the
+    ``n_windows - 1`` non-overlapping windows before a window and predicts that
+    window's code; the decoder turns the prediction back into a window. A row is
+    anomalous when it differs from what was predicted for it (Lin et al., 2020),
+    and, unlike the paper, every input row gets its own score.
+
+    Rows are time steps in order (regular sampling assumed), columns are
+    channels. Inputs are standardised with statistics learned in ``fit``.
+
+    Parameters
+    ----------
+    window_size : int, default=48
+        Rows per window (the paper's ``l_win``); at least 2.
+    code_size : int, default=6
+        Size of the VAE latent code.
+    n_windows : int, default=12
+        Windows per LSTM training sequence (the paper's ``l_seq``): a prediction
+        reads up to ``n_windows - 1`` preceding windows. At least 2.
+    vae_hidden_size : int, default=128
+        Width of the VAE (the paper's ``num_hidden_units``, 512 there); the
+        convolution channels grow from ``vae_hidden_size // 16``.
+    lstm_hidden_size : int, default=32
+        Units of each of the two LSTM layers (64 in the paper).
+    sigma : float, default=0.1
+        Fixed standard deviation of the Gaussian likelihood of the VAE (in
+        standardised units); it weights reconstruction against the KL term.
+    score_aggregation : {"mean", "max", "newest"}, default="mean"
+        How a row's errors in the predicted windows covering it become its
+        score. Every row ``r >= window_size`` is covered by the
+        ``min(window_size, r - window_size + 1)`` windows starting in
+        ``r - window_size + 1 .. r`` (and at or after ``window_size``):
+
+        - ``"mean"``: the mean of these errors;
+        - ``"max"``: their maximum;
+        - ``"newest"``: the error in the window starting at ``r``, predicted
+          from the most recent context.
+
+        Each predicted window reads only rows before its start, so a row's
+        score never depends on later rows: scoring a prefix of a series gives
+        the same scores as scoring the whole series, for the prefix rows.
+    contamination : "auto" or float, default="auto"
+        Share of training rows flagged as anomalies by ``predict``, used to set
+        ``offset_``:
+
+        - if ``"auto"``, ``offset_`` is the 1st percentile of the training
+          scores (1% of training rows are flagged);
+        - if a float in (0, 0.5], that percentile, as in ``IsolationForest``.
+    max_iter : int, default=100
+        Maximum epochs of each training stage (VAE, then LSTM).
+    batch_size : int, default=64
+        Windows (VAE) or sequences (LSTM) per mini-batch.
+    learning_rate_init : float, default=1e-3
+        Adam learning rate of both stages.
+    early_stopping : bool, default=True
+        Hold out the last ``validation_fraction`` of the training rows (a
+        chronological tail, never a random split of overlapping windows), stop
+        each stage when its validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and restore the best weights. If False,
+        a stage stops when its training loss stalls in the same way.
+    validation_fraction : float, default=0.1
+        Share of training rows in the validation tail; it must hold at least
+        ``2 * window_size`` rows.
+    n_iter_no_change : int, default=10
+        Patience of the stopping rule, in epochs.
+    tol : float, default=1e-4
+        Minimum loss improvement (losses are per window element).
+    device : str, default="auto"
+        ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``,
+        ``"cuda:N"`` or ``"mps"``; resolved in ``fit`` into ``device_``.
+    verbose : int, default=0
+        0: silent; 1: progress bars (tqdm) for both stages; 2: one log record
+        per epoch on the ``"skvaelstm"`` logger (level INFO).
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the VAE's sampling. With an
+        int, two fits give bit-identical scores on CPU. The global numpy, torch
+        and Python RNGs are never used or changed.
+
+    Attributes
+    ----------
+    offset_ : float
+        ``decision_function = score_samples - offset_``: rows with a negative
+        decision value are predicted anomalous.
+    mean_ : ndarray of shape (n_features_in_,)
+        Per-channel mean of the training data.
+    scale_ : ndarray of shape (n_features_in_,)
+        Per-channel standard deviation of the training data (1 for constant
+        channels, which must not divide by zero).
+    vae_ : torch.nn.Module
+        The fitted VAE (``encoder`` and ``decoder``).
+    lstm_ : torch.nn.Module
+        The fitted LSTM code predictor.
+    device_ : torch.device
+        Device the networks live on.
+    n_iter_ : ndarray of shape (2,)
+        Epochs run by the VAE and by the LSTM stage.
+    loss_curve_ : dict
+        ``{"vae": [...], "lstm": [...]}``, the training loss of each epoch.
+    validation_loss_curve_ : dict
+        The same for the validation tail (empty lists without early stopping).
+    best_validation_loss_ : dict or None
+        Best validation loss of each stage; None without early stopping.
+    n_features_in_ : int
+        Number of channels seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Channel names, when ``X`` has string column names.
+
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : Tree-based detector; needs lag features
+        to see time.
+
+    Notes
+    -----
+    Fitting needs ``window_size * n_windows`` rows, plus a validation tail of
+    at least ``2 * window_size`` rows with early stopping; scoring needs at
+    least ``window_size + 1`` rows. The first ``window_size`` rows of any scored
+    input (warm-up) cannot be predicted from earlier windows and get the VAE's
+    reconstruction error of the first window instead.
+
+    References
+    ----------
+    .. [1] S. Lin, R. Clark, R. Birke, S. Schönborn, N. Trigoni and S. Roberts,
+       "Anomaly Detection for Time Series Using VAE-LSTM Hybrid Model", ICASSP
+       2020, :doi:`10.1109/ICASSP40776.2020.9053558`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvaelstm import VAELSTMDetector
+    >>> t = np.arange(2000)
+    >>> X = np.sin(2 * np.pi * t / 50)[:, None]
+    >>> det = VAELSTMDetector(window_size=10, n_windows=4, max_iter=5,
+    ...                       random_state=0).fit(X)
+    >>> det.decision_function(X).shape
+    (2000,)
+    >>> sorted(set(det.predict(X)))
+    [-1, 1]
+    """
+
+    _parameter_constraints: dict = {
+        "window_size": [Interval(Integral, 2, None, closed="left")],
+        "code_size": [Interval(Integral, 1, None, closed="left")],
+        "n_windows": [Interval(Integral, 2, None, closed="left")],
+        "vae_hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "lstm_hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "sigma": [Interval(Real, 0, None, closed="neither")],
+        "score_aggregation": [StrOptions({"mean", "max", "newest"})],
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "device": [str],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, window_size=48, code_size=6, n_windows=12, vae_hidden_size=128,
+                 lstm_hidden_size=32, sigma=0.1, score_aggregation="mean",
+                 contamination="auto", max_iter=100, batch_size=64, learning_rate_init=1e-3,
+                 early_stopping=True, validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
+                 device="auto", verbose=0, random_state=None):
+        self.window_size = window_size
+        self.code_size = code_size
+        self.n_windows = n_windows
+        self.vae_hidden_size = vae_hidden_size
+        self.lstm_hidden_size = lstm_hidden_size
+        self.sigma = sigma
+        self.score_aggregation = score_aggregation
+        self.contamination = contamination
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.verbose = verbose
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the VAE, then the LSTM, on the time series ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows are time steps in order, columns channels. Preferably free of
+            anomalies (the paper trains on an anomaly-free segment).
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        # A failed or interrupted fit (including KeyboardInterrupt) leaves the
+        # estimator exactly as it was before the call: no half-fitted state.
+        previous = self.__dict__.copy()
+        try:
+            self._fit(X)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous)
+            raise
+        return self
+
+    def _fit(self, X):
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        n_samples = X.shape[0]
+        min_rows = _min_fit_rows(self.window_size, self.n_windows, self.early_stopping,
+                                 self.validation_fraction)
+        if n_samples < min_rows:
+            detail = (f" and a validation tail of >= {2 * self.window_size} rows "
+                      f"(validation_fraction={self.validation_fraction}); set "
+                      "early_stopping=False to train on all rows"
+                      if self.early_stopping else "")
+            raise ValueError(
+                f"n_samples={n_samples} is too few to fit VAELSTMDetector: it needs at least "
+                f"{min_rows} rows (window_size * n_windows = "
+                f"{self.window_size * self.n_windows} for training{detail})."
+            )
+        device = _resolve_device(self.device)
+        mean, scale = _standardisation(X)
+        Z = _standardise(X, mean, scale)
+        seed = _seed(self.random_state)
+        with torch.random.fork_rng(devices=[]):
+            # only weight initialisation draws from torch's default CPU
+            # generator; fork_rng restores the user's state afterwards.
+            torch.default_generator.manual_seed(seed)
+            vae = _VAE(X.shape[1], self.window_size, self.code_size, self.vae_hidden_size)
+            _init_weights(vae)
+            lstm = _LatentLSTM(self.code_size, self.lstm_hidden_size)
+            _init_lstm_weights(lstm)
+        vae, lstm = vae.to(device), lstm.to(device)
+        shuffle_gen, sample_gen = _make_generators(seed, device)
+        split = (_chronological_split(n_samples, self.validation_fraction)
+                 if self.early_stopping else n_samples)
+        series = torch.from_numpy(Z).to(device)
+        common = dict(max_iter=self.max_iter, batch_size=self.batch_size,
+                      learning_rate=self.learning_rate_init,
+                      n_iter_no_change=self.n_iter_no_change, tol=self.tol,
+                      shuffle_generator=shuffle_gen, device=device, verbose=self.verbose)
+        vae_history = self._fit_vae(vae, series, split, sample_gen, common)
+        lstm_history = self._fit_lstm(vae, lstm, series, split, common)
+
+        scores = -_row_errors(vae, lstm, Z, window_size=self.window_size,
+                              n_windows=self.n_windows,
+                              aggregation=self.score_aggregation, device=device)
+        contamination = (_AUTO_CONTAMINATION if self.contamination == "auto"
+                         else self.contamination)
+        self.mean_, self.scale_ = mean, scale
+        self.vae_, self.lstm_, self.device_ = vae, lstm, device
+        self.n_iter_ = np.array([vae_history["n_iter"], lstm_history["n_iter"]])
+        self.loss_curve_ = {"vae": vae_history["loss"], "lstm": lstm_history["loss"]}
+        self.validation_loss_curve_ = {"vae": vae_history["validation_loss"],
+                                       "lstm": lstm_history["validation_loss"]}
+        self.best_validation_loss_ = (
+            {"vae": vae_history["best_validation_loss"],
+             "lstm": lstm_history["best_validation_loss"]} if self.early_stopping else None
+        )
+        # as IsolationForest: offset_ is a percentile of the training scores,
+        # computed by the same code path as score_samples (check_outliers_train).
+        self.offset_ = float(np.percentile(scores, 100.0 * contamination))
+
+    def _fit_vae(self, vae, series, split, generator, common):
+        """Stage 1: the VAE on all stride-1 windows of the training rows."""
+        W = self.window_size
+        train = series[:split].unfold(0, W, 1)
+
+        def batch_loss(index):
+            x = train[index]
+            reconstruction, mean, std = vae(x, generator)
+            return _negative_elbo(x, reconstruction, mean, std, self.sigma)
+
+        validation = None
+        if split < len(series):
+            held_out = series[split:].unfold(0, W, 1)
+
+            def validation():
+                # deterministic (z = mean), so early stopping is not driven by noise
+                total = 0.0
+                for i in range(0, len(held_out), 4096):
+                    x = held_out[i:i + 4096]
+                    mean, std = vae.encoder(x)
+                    loss = _negative_elbo(x, vae.decoder(mean), mean, std, self.sigma)
+                    total += loss.item() * len(x)
+                return total / len(held_out)
+
+        return _fit_stage(vae, batch_loss, len(train), validation, stage="VAE",
+                          betas=_VAE_BETAS, **common)
+
+    def _fit_lstm(self, vae, lstm, series, split, common):
+        """Stage 2: the LSTM on latent means of the frozen VAE."""
+        W = self.window_size
+        vae.requires_grad_(False)
+        with torch.no_grad():
+            codes = _encode_means(vae, series.unfold(0, W, 1))
+        vae.requires_grad_(True)
+        device = series.device
+        train_seq = torch.from_numpy(_sequence_indices(split, W, self.n_windows)).to(device)
+
+        def batch_loss(index):
+            sequences = codes[train_seq[index]]
+            return torch.nn.functional.mse_loss(lstm(sequences[:, :-1]), sequences[:, 1:])
+
+        validation = None
+        if split < len(series):
+            n_held_out = len(series) - split
+            # the tail may be shorter than a full sequence: the LSTM is trained
+            # on every prefix length, so shorter sequences are valid inputs.
+            k = min(self.n_windows, n_held_out // W)
+            held_out = codes[torch.from_numpy(
+                split + _sequence_indices(n_held_out, W, k)).to(device)]
+
+            def validation():
+                return torch.nn.functional.mse_loss(
+                    lstm(held_out[:, :-1]), held_out[:, 1:]).item()
+
+        return _fit_stage(lstm, batch_loss, len(train_seq), validation, stage="LSTM",
+                          betas=_LSTM_BETAS, **common)
+
+    def score_samples(self, X):
+        """Score of each row: the opposite of its prediction error.
+
+        The lower, the more abnormal. See ``score_aggregation`` for how the
+        errors of the predicted windows covering a row are combined.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows in time order; at least ``window_size + 1`` rows.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float64
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._score_samples(X)
+
+    def _score_samples(self, X):
+        """Scores of already validated ``X``."""
+        if X.shape[0] < self.window_size + 1:
+            raise ValueError(
+                f"n_samples={X.shape[0]} is too few to score: VAELSTMDetector with "
+                f"window_size={self.window_size} needs at least {self.window_size + 1} rows."
+            )
+        Z = _standardise(X, self.mean_, self.scale_)
+        return -_row_errors(self.vae_, self.lstm_, Z, window_size=self.window_size,
+                            n_windows=self.n_windows, aggregation=self.score_aggregation,
+                            device=self.device_)
+
+    def decision_function(self, X):
+        """``score_samples(X) - offset_``: negative values are anomalies.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,), dtype float64
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Label each row: +1 normal, -1 anomaly (``decision_function < 0``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), dtype int
+        """
+        decision = self.decision_function(X)
+        labels = np.ones(decision.shape[0], dtype=int)
+        labels[decision < 0] = -1
+        return labels
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "offset_")
+
+    def __getstate__(self):
+        # device-portable pickles: networks are stored on the CPU.
+        state = self.__dict__.copy()
+        for name in ("vae_", "lstm_"):
+            if name in state:
+                state[name] = copy.deepcopy(state[name]).cpu()
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if "device_" in state:
+            device = state["device_"]
+            if device.type != "cpu" and not _device_available(device):
+                warnings.warn(
+                    f"model was fitted on {device}, which is not available here; "
+                    "it is loaded on the CPU.", UserWarning)
+                device = torch.device("cpu")
+            self.device_ = device
+            self.vae_ = self.vae_.to(device)
+            self.lstm_ = self.lstm_.to(device)
+
+
+def _min_fit_rows(window_size, n_windows, early_stopping, validation_fraction):
+    """Fewest rows ``fit`` accepts (see the Notes of ``VAELSTMDetector``)."""
+    need_train = window_size * n_windows
+    if not early_stopping:
+        return need_train
+    n = max(need_train + 2 * window_size, math.ceil(2 * window_size / validation_fraction) - 1)
+    while (_chronological_split(n, validation_fraction) < need_train
+           or n - _chronological_split(n, validation_fraction) < 2 * window_size):
+        n += 1
+    return n
+
+
+def _standardisation(X):
+    """Per-channel mean and scale; constant channels get scale 1."""
+    mean = X.mean(axis=0, dtype=np.float64)
+    scale = X.std(axis=0, dtype=np.float64)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
+        raise ValueError(
+            "X has values too large to standardise (the mean or standard deviation "
+            "overflows float64); rescale the data."
+        )
+    scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)] = 1.0
+    return mean, scale
+
+
+def _standardise(X, mean, scale):
+    """``(X - mean) / scale`` as float32, refusing values float32 cannot hold."""
+    Z = (np.asarray(X, dtype=np.float64) - mean) / scale
+    if not np.all(np.abs(Z) < _MAX_STANDARDISED):
+        raise ValueError(
+            f"X has values more than {_MAX_STANDARDISED:.0e} training standard deviations "
+            "from the training mean; they cannot be scored reliably."
+        )
+    return Z.astype(np.float32)
+
+
+def _seed(random_state):
+    """A torch seed derived from ``random_state`` without touching global RNGs.
+
+    ``check_random_state(None)`` would return numpy's global generator and draw
+    from it; a fresh entropy-seeded generator is used instead.
+    """
+    if random_state is None:
+        return int(np.random.default_rng().integers(2**31 - 1))
+    return int(check_random_state(random_state).randint(2**31 - 1))
+
+
+def _device_available(device):
+    if device.type == "cuda":
+        return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
+    if device.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        return mps is not None and mps.is_available()
+    return True

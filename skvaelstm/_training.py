@@ -1,0 +1,131 @@
+"""Mini-batch training loop shared by the VAE and the LSTM stage.
+
+Early stopping follows ``MLPRegressor``: with a validation set, stop after
+``n_iter_no_change`` epochs without the validation loss improving by ``tol`` and
+restore the best weights; without one, stop when the training loss stalls.
+"""
+
+import copy
+import logging
+import math
+import warnings
+
+import torch
+from sklearn.exceptions import ConvergenceWarning
+
+logger = logging.getLogger("skvaelstm")
+
+
+def _make_generators(seed, device):
+    """Private RNGs: a CPU one for shuffling and one on ``device`` for sampling.
+
+    Training never draws from torch's global generators, so the user's RNG
+    state is left alone and two fits with the same seed match bit for bit.
+    """
+    cpu = torch.Generator().manual_seed(seed)
+    if device.type == "cpu":
+        return cpu, cpu
+    return cpu, torch.Generator(device=device).manual_seed(seed + 1)
+
+
+def _progress(verbose, stage, max_iter):
+    """A tqdm bar for ``verbose == 1``, else ``None``."""
+    if verbose != 1:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=max_iter, desc=f"{stage} epochs", leave=False)
+
+
+def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter, batch_size,
+               learning_rate, betas, n_iter_no_change, tol, shuffle_generator, device,
+               verbose):
+    """Train ``module`` in place.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    batch_loss : callable
+        ``batch_loss(index_tensor) -> scalar loss tensor`` for a batch of
+        training items given by their indices.
+    n_train : int
+        Number of training items.
+    validation_loss : callable or None
+        ``validation_loss() -> float``, evaluated after each epoch (module in
+        eval mode, no gradients). ``None`` disables early stopping on it.
+    stage : str
+        Name used in progress output and error messages.
+
+    Returns
+    -------
+    history : dict
+        ``loss`` and ``validation_loss`` lists (one entry per epoch), ``n_iter``
+        and ``best_validation_loss``.
+    """
+    optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate, betas=betas)
+    losses, val_losses = [], []
+    best, best_state, stall = math.inf, None, 0
+    bar = _progress(verbose, stage, max_iter)
+    try:
+        for epoch in range(1, max_iter + 1):
+            module.train()
+            order = torch.randperm(n_train, generator=shuffle_generator).to(device)
+            total = 0.0
+            for start in range(0, n_train, batch_size):
+                index = order[start:start + batch_size]
+                loss = batch_loss(index)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += loss.item() * len(index)
+            epoch_loss = total / n_train
+            if not math.isfinite(epoch_loss):
+                raise FloatingPointError(
+                    f"{stage} training diverged at epoch {epoch} (loss={epoch_loss}); "
+                    "lower learning_rate_init or check the input for extreme values."
+                )
+            losses.append(epoch_loss)
+            monitored = epoch_loss
+            if validation_loss is not None:
+                module.eval()
+                with torch.no_grad():
+                    monitored = validation_loss()
+                val_losses.append(monitored)
+            if monitored < best - tol:
+                best, stall = monitored, 0
+                if validation_loss is not None:
+                    best_state = copy.deepcopy(module.state_dict())
+            else:
+                stall += 1
+            _report(bar, verbose, stage, epoch, max_iter, epoch_loss, val_losses)
+            if stall >= n_iter_no_change:
+                break
+        else:
+            warnings.warn(
+                f"{stage}: maximum iterations ({max_iter}) reached and the "
+                f"{'validation' if validation_loss is not None else 'training'} loss "
+                "is still improving; consider increasing max_iter.",
+                ConvergenceWarning,
+            )
+    finally:
+        if bar is not None:
+            bar.close()
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    module.eval()
+    return {
+        "loss": losses,
+        "validation_loss": val_losses,
+        "n_iter": len(losses),
+        "best_validation_loss": best if validation_loss is not None else None,
+    }
+
+
+def _report(bar, verbose, stage, epoch, max_iter, loss, val_losses):
+    """One progress-bar tick (``verbose=1``) or one log record (``verbose>=2``)."""
+    val = f", validation loss {val_losses[-1]:.5g}" if val_losses else ""
+    if bar is not None:
+        bar.update(1)
+        bar.set_postfix_str(f"loss {loss:.5g}{val}")
+    elif verbose >= 2:
+        logger.info("%s epoch %d/%d: loss %.5g%s", stage, epoch, max_iter, loss, val)

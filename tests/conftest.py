@@ -1,0 +1,31 @@
+import numpy as np
+import pytest
+
+from skvaelstm import VAELSTMDetector
+
+# Small networks and few epochs: the tests check behaviour, not accuracy.
+TINY = dict(window_size=4, n_windows=3, code_size=2, vae_hidden_size=16, lstm_hidden_size=8,
+            max_iter=3, early_stopping=False, random_state=0)
+
+
+def seasonal(n, period=25, noise=0.05, n_channels=1, seed=0):
+    """Noisy sine waves (one phase-shifted per channel)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)[:, None]
+    phase = np.arange(n_channels)[None, :]
+    return np.sin(2 * np.pi * t / period + phase) + noise * rng.standard_normal((n, n_channels))
+
+
+@pytest.fixture
+def tiny():
+    return VAELSTMDetector(**TINY)
+
+
+@pytest.fixture(scope="session")
+def series():
+    return seasonal(400)
+
+
+@pytest.fixture(scope="session")
+def fitted(series):
+    return VAELSTMDetector(**TINY).fit(series)
