@@ -461,8 +461,9 @@ def _min_fit_rows(window_size, n_windows, early_stopping, validation_fraction):
 
 def _standardisation(X):
     """Per-channel mean and scale; constant channels get scale 1."""
-    mean = X.mean(axis=0, dtype=np.float64)
-    scale = X.std(axis=0, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below instead
+        mean = X.mean(axis=0, dtype=np.float64)
+        scale = X.std(axis=0, dtype=np.float64)
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
         raise ValueError(
             "X has values too large to standardise (the mean or standard deviation "

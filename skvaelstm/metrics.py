@@ -1,0 +1,552 @@
+"""Anomaly-detection metrics and scikit-learn scorers that score the anomaly class.
+
+Conventions
+-----------
+* ``score`` follows scikit-learn's outlier convention: **higher = more normal**,
+  i.e. the output of ``decision_function`` or ``score_samples``. Every ranking
+  metric here scores the *anomaly* class, so internally it uses
+  ``anomaly_score = -score``. If you hold an anomaly score instead (PyOD,
+  TSB-AD, "reconstruction error"), pass its negation.
+* ``y_true`` may use scikit-learn labels (``+1`` normal, ``-1`` anomaly) or the
+  KPI convention (``0`` normal, ``1`` anomaly; ``True`` = anomaly for booleans).
+  The convention is inferred from the values. An array holding only the value
+  ``1`` is ambiguous (all normal in one convention, all anomalous in the other)
+  and a single class leaves every metric here undefined, so it raises
+  ``ValueError`` instead of being guessed. Mixed conventions or other values
+  raise ``ValueError`` as well.
+
+Which metric to report
+----------------------
+Following TSB-AD (Liu & Paparrizos, NeurIPS 2024 D&B), the primary metric is
+:func:`vus_pr` (Paparrizos et al., PVLDB 2022), then
+:func:`average_precision_anomaly`, :func:`vus_roc` and
+:func:`roc_auc_anomaly`. :func:`best_f1_oracle` picks its threshold on the test
+labels (an upper bound), and :func:`point_adjusted_f1` is inflated so much
+that random scores look good (Kim et al., AAAI 2022); use it only to compare
+with papers that report it.
+
+The GridSearchCV trap
+---------------------
+Scikit-learn's scorers do not know that an outlier detector's positive class
+is the anomaly. Inside ``GridSearchCV`` they receive ``decision_function`` or
+``predict`` output unchanged, with ``pos_label=1``:
+
+* ``scoring="average_precision"`` and ``scoring="f1"`` silently score the
+  **normal** class (+1) when labels are +1/-1: the numbers look excellent
+  and say nothing about anomalies.
+* ``scoring="roc_auc"`` is correct with +1/-1 labels (AUC is symmetric), but
+  with 0/1 labels (1 = anomaly) it returns ``1 - AUC``: it is inverted.
+
+Use the scorers of this module instead (:func:`anomaly_scorers`), which accept
+both label conventions and always score the anomaly class.
+
+Examples
+--------
+>>> import numpy as np
+>>> from sklearn.ensemble import IsolationForest
+>>> from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+>>> from skvaelstm.metrics import anomaly_scorers
+>>> rng = np.random.default_rng(0)
+>>> X = rng.normal(size=(300, 1))
+>>> X[[50, 120, 200, 280]] += 6
+>>> y = np.where(np.abs(X[:, 0]) > 4, -1, 1)
+>>> search = GridSearchCV(IsolationForest(random_state=0),
+...                       {"n_estimators": [20, 50]},
+...                       scoring=anomaly_scorers(),
+...                       refit="average_precision_anomaly",
+...                       cv=TimeSeriesSplit(n_splits=2)).fit(X, y)
+>>> sorted(search.best_params_)
+['n_estimators']
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.metrics import (
+    average_precision_score,
+    make_scorer,
+    precision_recall_curve,
+    roc_auc_score,
+)
+from sklearn.utils import column_or_1d
+
+from ._vus import point_adjusted_f1_max, range_auc_volume
+
+__all__ = [
+    "roc_auc_anomaly",
+    "average_precision_anomaly",
+    "vus_pr",
+    "vus_roc",
+    "best_f1_oracle",
+    "point_adjusted_f1",
+    "anomaly_f1",
+    "roc_auc_anomaly_scorer",
+    "average_precision_anomaly_scorer",
+    "f1_anomaly_scorer",
+    "make_vus_pr_scorer",
+    "make_vus_roc_scorer",
+    "anomaly_scorers",
+]
+
+# Ranking scorers ask for decision_function first; score_samples differs only
+# by the constant offset_ and gives the same ranking, so it is a safe fallback.
+_RANKING_RESPONSE = ("decision_function", "score_samples")
+
+# TSB-AD's Standard-F1 adds 1e-5 to the denominator of F1 (metric_PointF1);
+# we keep it so that our numbers match its leaderboards to 1e-6.
+_TSB_F1_EPS = 1e-5
+
+# TSB-AD's PA-F1 sweeps 100 evenly spaced thresholds (metric_PointF1PA).
+_PA_N_THRESHOLDS = 100
+
+
+# --------------------------------------------------------------------------
+# input validation
+# --------------------------------------------------------------------------
+def _anomaly_mask(y, *, name="y_true", only_ones="raise"):
+    """Convert labels of either convention to a boolean "is anomaly" array.
+
+    ``{-1, 1}`` -> anomaly where -1; ``{0, 1}`` or bool -> anomaly where 1/True.
+    An array of only 1s is ambiguous; ``only_ones="raise"`` raises, and
+    ``only_ones="normal"`` reads it as ``predict`` output (all inliers).
+    """
+    y = column_or_1d(y, input_name=name)
+    if y.shape[0] == 0:
+        raise ValueError(f"{name} is empty.")
+    if y.dtype == bool:
+        return y.copy()
+    try:
+        if not (np.issubdtype(y.dtype, np.number) or y.dtype == object):
+            raise TypeError
+        values = np.unique(y.astype(float))
+    except (TypeError, ValueError):
+        shown = np.unique(y.astype(str))[:10].tolist()
+        raise ValueError(f"{name} must hold +1/-1 or 0/1 labels; got values {shown}.") from None
+    bad = values[~np.isin(values, (-1.0, 0.0, 1.0))]
+    if bad.size:
+        raise ValueError(
+            f"{name} must hold +1/-1 (normal/anomaly) or 0/1 (normal/anomaly) labels; "
+            f"got unexpected values {bad[:10].tolist()}."
+        )
+    if -1.0 in values and 0.0 in values:
+        raise ValueError(
+            f"{name} mixes label conventions (contains both -1 and 0); use +1/-1 "
+            "(scikit-learn: -1 = anomaly) or 0/1 (KPI: 1 = anomaly)."
+        )
+    if -1.0 in values:
+        return y.astype(float) == -1.0
+    if 0.0 in values:
+        return y.astype(float) == 1.0
+    if only_ones == "normal":
+        return np.zeros(y.shape[0], dtype=bool)
+    raise ValueError(
+        f"{name} contains only the label 1, which is ambiguous (all normal with "
+        "+1/-1 labels, all anomalous with 0/1 labels) and holds a single class, "
+        "so the metric is undefined. Evaluate on data that contains both normal "
+        "points and anomalies."
+    )
+
+
+def _check_score(score, n_samples):
+    score = column_or_1d(score, input_name="score")
+    try:
+        score = score.astype(float)
+    except (TypeError, ValueError):
+        raise ValueError("score must be numeric.") from None
+    if score.shape[0] != n_samples:
+        raise ValueError(
+            f"y_true and score have different lengths ({n_samples} and {score.shape[0]})."
+        )
+    if not np.all(np.isfinite(score)):
+        raise ValueError("score contains NaN or infinity.")
+    return score
+
+
+def _check_ranking_inputs(y_true, score):
+    """Validate inputs of ranking metrics; return (is_anomaly, anomaly_score)."""
+    is_anomaly = _anomaly_mask(y_true)
+    score = _check_score(score, is_anomaly.shape[0])
+    if not is_anomaly.any():
+        raise ValueError(
+            "y_true contains no anomaly (all labels normal); the metric is "
+            "undefined without at least one anomaly."
+        )
+    if is_anomaly.all():
+        raise ValueError(
+            "y_true contains only anomalies; the metric is undefined without "
+            "at least one normal point."
+        )
+    # higher = more normal -> flip so that the anomaly class is ranked first
+    return is_anomaly, -score
+
+
+def _check_sliding_window(sliding_window):
+    if isinstance(sliding_window, (bool, np.bool_)) or not isinstance(
+        sliding_window, numbers.Integral
+    ):
+        raise ValueError(
+            f"sliding_window must be a non-negative int; got {sliding_window!r}."
+        )
+    if sliding_window < 0:
+        raise ValueError(f"sliding_window must be >= 0; got {sliding_window}.")
+    return int(sliding_window)
+
+
+# --------------------------------------------------------------------------
+# point-wise ranking metrics
+# --------------------------------------------------------------------------
+def roc_auc_anomaly(y_true, score):
+    """Point-wise area under the ROC curve of the anomaly class.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Labels, +1/-1 (scikit-learn, -1 = anomaly) or 0/1 (1 = anomaly).
+    score : array-like of shape (n_samples,)
+        Higher means more normal (``decision_function`` / ``score_samples``).
+
+    Returns
+    -------
+    float
+        ROC AUC with anomalies as the positive class; 0.5 is random.
+
+    Examples
+    --------
+    >>> from skvaelstm.metrics import roc_auc_anomaly
+    >>> roc_auc_anomaly([1, 1, -1, 1], [0.9, 0.8, -0.5, 0.1])
+    1.0
+    >>> roc_auc_anomaly([0, 0, 1, 0], [0.9, 0.8, -0.5, 0.1])
+    1.0
+    """
+    is_anomaly, anomaly_score = _check_ranking_inputs(y_true, score)
+    return float(roc_auc_score(is_anomaly, anomaly_score))
+
+
+def average_precision_anomaly(y_true, score):
+    """Point-wise average precision (AUC-PR) of the anomaly class.
+
+    Same value as TSB-AD's ``AUC-PR`` (``sklearn.metrics.average_precision_score``
+    on the anomaly score). Its chance level is the anomaly ratio.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Labels, +1/-1 (scikit-learn, -1 = anomaly) or 0/1 (1 = anomaly).
+    score : array-like of shape (n_samples,)
+        Higher means more normal (``decision_function`` / ``score_samples``).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from skvaelstm.metrics import average_precision_anomaly
+    >>> round(average_precision_anomaly([1, -1, 1, -1], [0.9, -0.8, 0.5, 0.7]), 4)
+    0.8333
+    """
+    is_anomaly, anomaly_score = _check_ranking_inputs(y_true, score)
+    return float(average_precision_score(is_anomaly, anomaly_score))
+
+
+# --------------------------------------------------------------------------
+# range-aware Volume Under the Surface
+# --------------------------------------------------------------------------
+def _vus(y_true, score, sliding_window):
+    sliding_window = _check_sliding_window(sliding_window)
+    is_anomaly, anomaly_score = _check_ranking_inputs(y_true, score)
+    return range_auc_volume(is_anomaly, anomaly_score, sliding_window)
+
+
+def vus_pr(y_true, score, *, sliding_window):
+    """Range-aware Volume Under the PR Surface (VUS-PR) of the anomaly class.
+
+    Paparrizos et al., "Volume Under the Surface", PVLDB 15(11), 2022, as
+    computed by TSB-AD 1.5 ``get_metrics(anomaly_score, labels,
+    slidingWindow=sliding_window)["VUS-PR"]`` (``RangeAUC_volume_opt`` with 250
+    score quantiles as thresholds). Each anomaly range gets a soft buffer of
+    ``w // 2`` points on each side with label ``sqrt(1 - d / w)``, precision
+    and an existence-weighted recall are computed against these labels, and
+    the range-AUC-PR is averaged over ``w = 0, 1, ..., sliding_window``. The
+    buffers forgive small lags; unlike point-adjusted F1 it stays near the
+    anomaly ratio for random scores. TSB-AD recommends it as the most reliable
+    time-series anomaly metric.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Labels, +1/-1 (scikit-learn, -1 = anomaly) or 0/1 (1 = anomaly), in
+        time order.
+    score : array-like of shape (n_samples,)
+        Higher means more normal (``decision_function`` / ``score_samples``).
+    sliding_window : int
+        Largest buffer length ``L`` (>= 0). TSB-AD uses the series' period
+        estimate ``find_length_rank(x, rank=1)``; ``0`` gives the plain
+        range-AUC without buffers.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvaelstm.metrics import vus_pr
+    >>> from skvaelstm.metrics import average_precision_anomaly
+    >>> y = np.zeros(200, dtype=int); y[100:110] = 1
+    >>> # a detector that fires a few steps before the labelled range
+    >>> score = -np.exp(-0.5 * ((np.arange(200) - 97) / 3.0) ** 2)
+    >>> round(vus_pr(y, score, sliding_window=10), 3)
+    0.468
+    >>> round(average_precision_anomaly(y, score), 3)  # no credit for the lag
+    0.317
+    """
+    return _vus(y_true, score, sliding_window)[1]
+
+
+def vus_roc(y_true, score, *, sliding_window):
+    """Range-aware Volume Under the ROC Surface (VUS-ROC) of the anomaly class.
+
+    Companion of :func:`vus_pr` (same buffers and thresholds), equal to
+    TSB-AD 1.5 ``get_metrics(...)["VUS-ROC"]``. Like point-wise ROC AUC it is
+    inflated by the many normal points, so prefer :func:`vus_pr`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Labels, +1/-1 (scikit-learn, -1 = anomaly) or 0/1 (1 = anomaly), in
+        time order.
+    score : array-like of shape (n_samples,)
+        Higher means more normal (``decision_function`` / ``score_samples``).
+    sliding_window : int
+        Largest buffer length ``L`` (>= 0), see :func:`vus_pr`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvaelstm.metrics import vus_roc
+    >>> y = np.zeros(200, dtype=int); y[100:110] = 1
+    >>> score = -np.exp(-0.5 * ((np.arange(200) - 97) / 3.0) ** 2)
+    >>> round(vus_roc(y, score, sliding_window=10), 3)
+    0.964
+    """
+    return _vus(y_true, score, sliding_window)[0]
+
+
+# --------------------------------------------------------------------------
+# thresholded metrics
+# --------------------------------------------------------------------------
+def best_f1_oracle(y_true, score):
+    """Point-wise F1 of the anomaly class at the best threshold - an ORACLE.
+
+    The threshold is chosen **on the test labels themselves** (maximum over
+    ``sklearn.metrics.precision_recall_curve``), so this is an upper bound that
+    no deployed detector attains. It equals TSB-AD's ``Standard-F1``, including
+    its ``1e-5`` in the F1 denominator (which lowers the value by < 1e-5).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Labels, +1/-1 (scikit-learn, -1 = anomaly) or 0/1 (1 = anomaly).
+    score : array-like of shape (n_samples,)
+        Higher means more normal (``decision_function`` / ``score_samples``).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from skvaelstm.metrics import best_f1_oracle
+    >>> round(best_f1_oracle([1, -1, 1, -1], [0.9, -0.8, 0.5, 0.7]), 4)
+    0.8
+    """
+    is_anomaly, anomaly_score = _check_ranking_inputs(y_true, score)
+    precision, recall, _ = precision_recall_curve(is_anomaly, anomaly_score)
+    f1 = 2 * precision * recall / (precision + recall + _TSB_F1_EPS)
+    return float(np.max(f1))
+
+
+def point_adjusted_f1(y_true, score):
+    """Point-adjusted F1 at the best threshold - OPTIMISTIC, do not report alone.
+
+    Point adjustment (Xu et al., WWW 2018, "Donut") marks a whole labelled
+    anomaly range as detected as soon as one of its points exceeds the
+    threshold; F1 is then maximised over 100 evenly spaced thresholds between
+    the lowest and highest anomaly score, chosen on the test labels, as in
+    TSB-AD's ``PA-F1``. This is heavily inflated for long anomaly ranges: a
+    vector of random scores reaches about 0.9 on NAB ``nyc_taxi`` (Kim et al.,
+    "Towards a Rigorous Evaluation of Time-series Anomaly Detection",
+    AAAI 2022). It is provided only to compare with the VAE-LSTM paper's
+    notebook ("augmented detection"); prefer :func:`vus_pr`.
+
+    Unlike TSB-AD's ``_adjust_predicts``, whose backward loop never revisits
+    index 0, a range starting at the first point is adjusted like any other;
+    the two agree everywhere else.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Labels, +1/-1 (scikit-learn, -1 = anomaly) or 0/1 (1 = anomaly), in
+        time order.
+    score : array-like of shape (n_samples,)
+        Higher means more normal (``decision_function`` / ``score_samples``).
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from skvaelstm.metrics import point_adjusted_f1
+    >>> y = [1, 1, -1, -1, -1, -1, 1, 1]
+    >>> point_adjusted_f1(y, [0.9, 0.8, 0.2, 0.9, 0.9, 0.9, 0.6, 0.5])
+    1.0
+    """
+    is_anomaly, anomaly_score = _check_ranking_inputs(y_true, score)
+    return point_adjusted_f1_max(is_anomaly, anomaly_score, _PA_N_THRESHOLDS)
+
+
+def anomaly_f1(y_true, y_pred):
+    """F1 of the anomaly class from hard predictions (``predict`` output).
+
+    Unlike ``sklearn.metrics.f1_score`` with its default ``pos_label=1``, this
+    always treats the anomaly as the positive class, whatever the label
+    convention.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Labels, +1/-1 (scikit-learn, -1 = anomaly) or 0/1 (1 = anomaly).
+        Must contain at least one anomaly (otherwise recall is undefined).
+    y_pred : array-like of shape (n_samples,)
+        Predictions, usually ``predict`` output (+1 inlier, -1 outlier); 0/1
+        and bool are accepted too. An all-1 array is read as ``predict``
+        output, i.e. no predicted anomaly.
+
+    Returns
+    -------
+    float
+        ``2 TP / (2 TP + FP + FN)``; 0.0 when nothing is predicted.
+
+    Examples
+    --------
+    >>> from skvaelstm.metrics import anomaly_f1
+    >>> anomaly_f1([1, 1, -1, -1], [1, -1, -1, 1])
+    0.5
+    >>> anomaly_f1([0, 0, 1, 1], [1, -1, -1, 1])
+    0.5
+    """
+    is_anomaly = _anomaly_mask(y_true)
+    predicted = _anomaly_mask(y_pred, name="y_pred", only_ones="normal")
+    if predicted.shape[0] != is_anomaly.shape[0]:
+        raise ValueError(
+            f"y_true and y_pred have different lengths ({is_anomaly.shape[0]} "
+            f"and {predicted.shape[0]})."
+        )
+    if not is_anomaly.any():
+        raise ValueError(
+            "y_true contains no anomaly (all labels normal); the F1 of the "
+            "anomaly class is undefined."
+        )
+    tp = np.sum(is_anomaly & predicted)
+    fp = np.sum(~is_anomaly & predicted)
+    fn = np.sum(is_anomaly & ~predicted)
+    return float(2 * tp / (2 * tp + fp + fn))
+
+
+# --------------------------------------------------------------------------
+# scorers for GridSearchCV / cross_validate
+# --------------------------------------------------------------------------
+roc_auc_anomaly_scorer = make_scorer(roc_auc_anomaly, response_method=_RANKING_RESPONSE)
+
+average_precision_anomaly_scorer = make_scorer(
+    average_precision_anomaly, response_method=_RANKING_RESPONSE
+)
+
+f1_anomaly_scorer = make_scorer(anomaly_f1, response_method="predict")
+
+
+def make_vus_pr_scorer(sliding_window):
+    """Build a scorer computing :func:`vus_pr` on ``decision_function``.
+
+    Each test fold is scored as one contiguous series, so use it with a
+    time-ordered splitter such as ``TimeSeriesSplit``.
+
+    Parameters
+    ----------
+    sliding_window : int
+        Largest VUS buffer length (>= 0), see :func:`vus_pr`.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y)`` as made by ``sklearn.metrics.make_scorer``.
+
+    Examples
+    --------
+    >>> from skvaelstm.metrics import make_vus_pr_scorer
+    >>> scorer = make_vus_pr_scorer(sliding_window=48)
+    """
+    sliding_window = _check_sliding_window(sliding_window)
+    return make_scorer(vus_pr, response_method=_RANKING_RESPONSE, sliding_window=sliding_window)
+
+
+def make_vus_roc_scorer(sliding_window):
+    """Build a scorer computing :func:`vus_roc` on ``decision_function``.
+
+    Parameters
+    ----------
+    sliding_window : int
+        Largest VUS buffer length (>= 0), see :func:`vus_pr`.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y)`` as made by ``sklearn.metrics.make_scorer``.
+
+    Examples
+    --------
+    >>> from skvaelstm.metrics import make_vus_roc_scorer
+    >>> scorer = make_vus_roc_scorer(sliding_window=48)
+    """
+    sliding_window = _check_sliding_window(sliding_window)
+    return make_scorer(vus_roc, response_method=_RANKING_RESPONSE, sliding_window=sliding_window)
+
+
+def anomaly_scorers(sliding_window=None):
+    """Scorers that score the anomaly class, for ``GridSearchCV(scoring=...)``.
+
+    Parameters
+    ----------
+    sliding_window : int or None, default=None
+        If given, ``"vus_pr"`` and ``"vus_roc"`` scorers with this buffer
+        length are included.
+
+    Returns
+    -------
+    dict of str to scorer
+        Keys ``"roc_auc_anomaly"``, ``"average_precision_anomaly"``,
+        ``"f1_anomaly"`` (uses ``predict``, so it depends on the detector's
+        threshold/``contamination``) and, with ``sliding_window``,
+        ``"vus_pr"`` and ``"vus_roc"``. Pass one key as ``refit``.
+
+    Examples
+    --------
+    >>> from skvaelstm.metrics import anomaly_scorers
+    >>> sorted(anomaly_scorers(sliding_window=48))
+    ['average_precision_anomaly', 'f1_anomaly', 'roc_auc_anomaly', 'vus_pr', 'vus_roc']
+    """
+    scorers = {
+        "roc_auc_anomaly": roc_auc_anomaly_scorer,
+        "average_precision_anomaly": average_precision_anomaly_scorer,
+        "f1_anomaly": f1_anomaly_scorer,
+    }
+    if sliding_window is not None:
+        scorers["vus_pr"] = make_vus_pr_scorer(sliding_window)
+        scorers["vus_roc"] = make_vus_roc_scorer(sliding_window)
+    return scorers

@@ -1,0 +1,268 @@
+"""Behaviour of VAELSTMDetector: scores, thresholds, determinism, persistence."""
+
+import io
+import logging
+import pickle
+import random
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.exceptions import ConvergenceWarning
+
+from skvaelstm import VAELSTMDetector, _scoring
+
+from .conftest import TINY, seasonal
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def test_injected_anomalies_get_the_lowest_scores():
+    X_train = seasonal(2000, period=25, seed=1)
+    X_test = seasonal(1500, period=25, seed=2)
+    injected = np.r_[600:606, 1105:1109]
+    X_test[600:606] += 1.5           # level shift
+    X_test[1105:1109] *= -1.0        # sign flip around a peak
+    det = VAELSTMDetector(window_size=10, n_windows=4, code_size=4, vae_hidden_size=32,
+                          lstm_hidden_size=16, max_iter=10, random_state=0).fit(X_train)
+    scores = det.score_samples(X_test)
+    lowest = np.argsort(scores)[: len(injected)]
+    # every injected row is among the lowest-scored 2% of rows
+    rank = np.argsort(np.argsort(scores))
+    assert np.all(rank[injected] < 0.02 * len(X_test))
+    assert len(np.intersect1d(lowest, injected)) >= len(injected) // 2
+    # and the threshold flags them, while flagging few normal rows
+    flagged = det.predict(X_test) == -1
+    assert flagged[injected].mean() >= 0.8
+    assert np.delete(flagged, injected).mean() < 0.05
+
+
+def test_output_contract(fitted, series):
+    scores = fitted.score_samples(series)
+    decision = fitted.decision_function(series)
+    labels = fitted.predict(series)
+    assert scores.dtype == np.float64 and scores.shape == (len(series),)
+    assert np.all(np.isfinite(scores))
+    np.testing.assert_array_equal(decision, scores - fitted.offset_)
+    assert labels.dtype.kind == "i"
+    np.testing.assert_array_equal(labels, np.where(decision < 0, -1, 1))
+
+
+@pytest.mark.parametrize("contamination", [0.05, 0.1, 0.5])
+def test_float_contamination_is_the_training_percentile(series, contamination):
+    det = VAELSTMDetector(**TINY, contamination=contamination).fit(series)
+    scores = det.score_samples(series)
+    assert det.offset_ == np.percentile(scores, 100 * contamination)
+    n_flagged = (det.predict(series) == -1).sum()
+    assert n_flagged == int(np.ceil(contamination * len(series))) or \
+        abs(n_flagged - contamination * len(series)) <= 1
+
+
+def test_auto_contamination_flags_one_percent_of_training_rows(fitted, series):
+    assert fitted.offset_ == np.percentile(fitted.score_samples(series), 1.0)
+    assert (fitted.predict(series) == -1).sum() == 4  # 1% of 400 rows
+
+
+def test_warmup_rows_get_the_reconstruction_error_of_the_first_window(fitted, series):
+    W = fitted.window_size
+    scores = fitted.score_samples(series)
+    Z = torch.from_numpy(((series[:W] - fitted.mean_) / fitted.scale_).T.astype(np.float32))[None]
+    with torch.no_grad():
+        reconstruction = fitted.vae_.decoder(fitted.vae_.encoder(Z)[0])
+    expected = -(reconstruction - Z).square().mean(dim=1)[0].double().numpy()
+    np.testing.assert_allclose(scores[:W], expected, rtol=1e-6)
+    assert np.unique(scores[:W]).size == W  # honest per-row values, not a fill
+
+
+@pytest.mark.parametrize("aggregation", ["mean", "max", "newest"])
+def test_scores_of_a_prefix_do_not_depend_on_later_rows(series, aggregation):
+    det = VAELSTMDetector(**TINY, score_aggregation=aggregation).fit(series)
+    full = det.score_samples(series)
+    for k in (TINY["window_size"] + 1, 57, 300):
+        np.testing.assert_allclose(det.score_samples(series[:k]), full[:k], rtol=1e-5,
+                                   atol=1e-7)
+    changed = series.copy()
+    changed[350:] += 5.0
+    np.testing.assert_array_equal(det.score_samples(changed)[:350], full[:350])
+
+
+def test_aggregations_order(series):
+    params = {**TINY}
+    mean = VAELSTMDetector(**params, score_aggregation="mean").fit(series).score_samples(series)
+    worst = VAELSTMDetector(**params, score_aggregation="max").fit(series).score_samples(series)
+    newest = VAELSTMDetector(**params, score_aggregation="newest").fit(series)
+    newest = newest.score_samples(series)
+    W = TINY["window_size"]
+    # same fitted networks (same seed): the max error is >= the mean error
+    assert np.all(worst[W:] <= mean[W:] + 1e-12)
+    np.testing.assert_array_equal(mean[:W], newest[:W])
+    assert not np.allclose(mean[W:], newest[W:])
+
+
+def test_chunked_scoring_equals_unchunked(fitted, monkeypatch):
+    X = seasonal(3000, seed=3)
+    whole = fitted.score_samples(X)
+    monkeypatch.setattr(_scoring, "_CHUNK_WINDOWS", 37)
+    np.testing.assert_allclose(fitted.score_samples(X), whole, rtol=1e-5, atol=1e-7)
+
+
+def test_multivariate_input():
+    X = seasonal(500, n_channels=3)
+    det = VAELSTMDetector(**TINY).fit(X)
+    assert det.n_features_in_ == 3 and det.mean_.shape == (3,)
+    anomalous = X.copy()
+    anomalous[400:404, 1] += 4.0  # one channel only
+    scores = det.score_samples(anomalous)
+    assert scores.shape == (500,)
+    assert np.argmin(scores) in range(400, 404 + TINY["window_size"])
+    with pytest.raises(ValueError, match="X has 2 features"):
+        det.score_samples(X[:, :2])
+
+
+def test_dataframe_input_keeps_feature_names():
+    pd = pytest.importorskip("pandas")
+    X = seasonal(400, n_channels=2)
+    frame = pd.DataFrame(X, columns=["cpu", "latency"])
+    det = VAELSTMDetector(**TINY).fit(frame)
+    np.testing.assert_array_equal(det.feature_names_in_, ["cpu", "latency"])
+    np.testing.assert_array_equal(det.score_samples(frame),
+                                  VAELSTMDetector(**TINY).fit(X).score_samples(X))
+    with pytest.warns(UserWarning, match="feature names"):
+        det.score_samples(X)
+    with pytest.raises(ValueError, match="feature names"):
+        det.score_samples(frame[["latency", "cpu"]])
+
+
+def test_constant_channel_does_not_divide_by_zero():
+    X = seasonal(400, n_channels=2)
+    X[:, 1] = 7.0
+    det = VAELSTMDetector(**TINY).fit(X)
+    assert det.scale_[1] == 1.0
+    assert np.all(np.isfinite(det.score_samples(X)))
+
+
+def test_raw_kpi_scale_gives_the_same_model_as_standardised_data(series):
+    raw = 15000.0 + 6000.0 * series
+    a = VAELSTMDetector(**TINY).fit(raw).score_samples(raw)
+    b = VAELSTMDetector(**TINY).fit(series).score_samples(series)
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_same_seed_gives_bit_identical_scores(series):
+    a = VAELSTMDetector(**TINY).fit(series).score_samples(series)
+    b = VAELSTMDetector(**TINY).fit(series).score_samples(series)
+    c = VAELSTMDetector(**{**TINY, "random_state": 1}).fit(series).score_samples(series)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize("random_state", [0, None, np.random.RandomState(3)])
+def test_fit_leaves_global_rng_state_alone(series, random_state):
+    np.random.seed(123)
+    random.seed(123)
+    torch.manual_seed(123)
+    expected = (np.random.random(), random.random(), torch.rand(1).item())
+    np.random.seed(123)
+    random.seed(123)
+    torch.manual_seed(123)
+    VAELSTMDetector(**{**TINY, "random_state": random_state}).fit(series)
+    assert (np.random.random(), random.random(), torch.rand(1).item()) == expected
+
+
+def test_pickle_and_joblib_round_trips(fitted, series):
+    expected = fitted.decision_function(series)
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.decision_function(series), expected)
+    buffer = io.BytesIO()
+    joblib.dump(fitted, buffer)
+    buffer.seek(0)
+    np.testing.assert_array_equal(joblib.load(buffer).decision_function(series), expected)
+
+
+def test_model_fitted_on_an_unavailable_gpu_loads_on_the_cpu(fitted, series):
+    state = fitted.__getstate__()
+    state["device_"] = torch.device("cuda", 0)
+    restored = VAELSTMDetector.__new__(VAELSTMDetector)
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available: nothing to fall back from")
+    with pytest.warns(UserWarning, match="loaded on the CPU"):
+        restored.__setstate__(state)
+    assert restored.device_ == torch.device("cpu")
+    np.testing.assert_array_equal(restored.score_samples(series), fitted.score_samples(series))
+
+
+def test_training_history(series):
+    det = VAELSTMDetector(**{**TINY, "early_stopping": True, "max_iter": 4}).fit(series)
+    assert det.n_iter_.shape == (2,) and np.all((det.n_iter_ >= 1) & (det.n_iter_ <= 4))
+    assert len(det.loss_curve_["vae"]) == det.n_iter_[0]
+    assert len(det.validation_loss_curve_["lstm"]) == det.n_iter_[1]
+    assert det.best_validation_loss_["vae"] == min(det.validation_loss_curve_["vae"])
+    assert VAELSTMDetector(**TINY).fit(series).best_validation_loss_ is None
+
+
+def test_early_stopping_stops_and_restores_the_best_weights(series):
+    det = VAELSTMDetector(**{**TINY, "early_stopping": True, "max_iter": 200,
+                             "n_iter_no_change": 2, "learning_rate_init": 0.05}).fit(series)
+    assert det.n_iter_[0] < 200
+    curve = det.validation_loss_curve_["vae"]
+    # the stored weights are those of the best epoch, not the last
+    W = det.window_size
+    split = len(series) - int(0.1 * len(series))
+    held_out = torch.from_numpy(((series[split:] - det.mean_) / det.scale_).astype(np.float32))
+    windows = held_out.unfold(0, W, 1)
+    from skvaelstm._vae import _negative_elbo
+    with torch.no_grad():
+        mean, std = det.vae_.encoder(windows)
+        loss = _negative_elbo(windows, det.vae_.decoder(mean), mean, std, det.sigma).item()
+    assert loss == pytest.approx(min(curve), rel=1e-5)
+
+
+def test_convergence_warning_when_max_iter_is_reached(series):
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        VAELSTMDetector(**{**TINY, "max_iter": 1}).fit(series)
+
+
+def test_verbose_two_logs_one_record_per_epoch(series, caplog):
+    with caplog.at_level(logging.INFO, logger="skvaelstm"):
+        det = VAELSTMDetector(**{**TINY, "verbose": 2}).fit(series)
+    assert len(caplog.records) == det.n_iter_.sum()
+    assert "VAE epoch 1/3" in caplog.records[0].getMessage()
+
+
+def test_silent_by_default(series, caplog, capsys):
+    with caplog.at_level(logging.DEBUG, logger="skvaelstm"):
+        VAELSTMDetector(**TINY).fit(series)
+    assert caplog.records == []
+    assert capsys.readouterr() == ("", "")
+
+
+def test_interrupted_fit_leaves_the_estimator_as_it_was(fitted, series, monkeypatch):
+    from skvaelstm import _detector
+
+    before = fitted.decision_function(series)
+    attributes = dict(vars(fitted))
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_detector, "_fit_stage", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        fitted.fit(seasonal(500, n_channels=2))
+    assert vars(fitted) == attributes
+    np.testing.assert_array_equal(fitted.decision_function(series), before)
+
+    fresh = VAELSTMDetector(**TINY)
+    with pytest.raises(KeyboardInterrupt):
+        fresh.fit(series)
+    assert not any(name.endswith("_") for name in vars(fresh))
+
+
+def test_device_parameter():
+    X = seasonal(100)
+    assert VAELSTMDetector(**{**TINY, "device": "cpu"}).fit(X).device_ == torch.device("cpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            VAELSTMDetector(**{**TINY, "device": "cuda"}).fit(X)
+    with pytest.raises(ValueError, match="device='tpu9'"):
+        VAELSTMDetector(**{**TINY, "device": "tpu9"}).fit(X)

@@ -1,0 +1,52 @@
+"""Exact behaviour of the windowing helpers."""
+
+import numpy as np
+
+from skvaelstm._windowing import (_accumulate_row_errors, _chronological_split,
+                                  _context_indices, _context_length, _sequence_indices,
+                                  _sliding_windows)
+
+
+def test_sliding_windows_are_a_channels_first_view():
+    Z = np.arange(12.0).reshape(6, 2)
+    windows = _sliding_windows(Z, 3)
+    assert windows.shape == (4, 2, 3)
+    np.testing.assert_array_equal(windows[1], [[2, 4, 6], [3, 5, 7]])
+    assert np.shares_memory(windows, Z)
+
+
+def test_sequence_indices_are_consecutive_non_overlapping_windows_at_every_row():
+    np.testing.assert_array_equal(_sequence_indices(8, 2, 3),
+                                  [[0, 2, 4], [1, 3, 5], [2, 4, 6]])
+    assert _sequence_indices(5, 2, 3).shape == (0, 3)
+
+
+def test_context_of_predicted_windows():
+    starts = np.array([2, 3, 4, 5, 9])
+    np.testing.assert_array_equal(_context_length(starts, 2, 3), [1, 1, 2, 2, 2])
+    np.testing.assert_array_equal(_context_indices(np.array([4, 9]), 2, 2), [[0, 2], [5, 7]])
+
+
+def test_chronological_split_keeps_the_tail():
+    assert _chronological_split(100, 0.1) == 90
+    assert _chronological_split(95, 0.1) == 86
+
+
+def _accumulate(errors, first_start, n_rows, aggregation):
+    out = np.zeros(n_rows)
+    out_max = np.full(n_rows, -np.inf)
+    count = np.zeros(n_rows)
+    _accumulate_row_errors(errors, first_start, n_rows, aggregation, out, out_max, count, out)
+    return out, out_max, count
+
+
+def test_accumulate_row_errors_along_anti_diagonals():
+    # predicted windows start at rows 2, 3, 4 (window 2); the one at 4 runs past row 4
+    errors = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 99.0]])
+    total, _, count = _accumulate(errors, 2, 5, "mean")
+    np.testing.assert_array_equal(count, [0, 0, 1, 2, 2])
+    np.testing.assert_array_equal(total, [0, 0, 1, 2 + 3, 4 + 5])
+    _, worst, _ = _accumulate(errors, 2, 5, "max")
+    np.testing.assert_array_equal(worst[2:], [1, 3, 5])
+    newest, _, _ = _accumulate(errors, 2, 5, "newest")
+    np.testing.assert_array_equal(newest, [0, 0, 1, 3, 5])
