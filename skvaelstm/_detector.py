@@ -8,27 +8,21 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._device import _resolve_device
+from ._device import _device_available, _resolve_device
 from ._lstm import _init_lstm_weights, _LatentLSTM
-from ._scoring import _encode_means, _row_errors
-from ._training import _fit_stage, _make_generators
-from ._vae import _VAE, _init_weights, _negative_elbo
-from ._windowing import _chronological_split, _sequence_indices
+from ._scaling import _standardisation, _standardise
+from ._scoring import _row_errors
+from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
+from ._vae import _VAE, _init_weights
+from ._windowing import _chronological_split
 
 __all__ = ["VAELSTMDetector"]
 
 # contamination="auto" flags this share of the training rows (see the docstring).
 _AUTO_CONTAMINATION = 0.01
-# Adam moments of the reference: beta2 = 0.95 for the VAE, Keras defaults for the LSTM.
-_VAE_BETAS = (0.9, 0.95)
-_LSTM_BETAS = (0.9, 0.999)
-# Standardised values beyond this cannot be represented safely in float32
-# (squared errors would overflow to inf).
-_MAX_STANDARDISED = 1e15
 
 
 class VAELSTMDetector(OutlierMixin, BaseEstimator):
@@ -283,8 +277,10 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
                       learning_rate=self.learning_rate_init,
                       n_iter_no_change=self.n_iter_no_change, tol=self.tol,
                       shuffle_generator=shuffle_gen, device=device, verbose=self.verbose)
-        vae_history = self._fit_vae(vae, series, split, sample_gen, common)
-        lstm_history = self._fit_lstm(vae, lstm, series, split, common)
+        vae_history = _fit_vae(vae, series, split, self.window_size, self.sigma, sample_gen,
+                               common)
+        lstm_history = _fit_lstm(vae, lstm, series, split, self.window_size, self.n_windows,
+                                 common)
 
         scores = -_row_errors(vae, lstm, Z, window_size=self.window_size,
                               n_windows=self.n_windows,
@@ -304,63 +300,6 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
         # as IsolationForest: offset_ is a percentile of the training scores,
         # computed by the same code path as score_samples (check_outliers_train).
         self.offset_ = float(np.percentile(scores, 100.0 * contamination))
-
-    def _fit_vae(self, vae, series, split, generator, common):
-        """Stage 1: the VAE on all stride-1 windows of the training rows."""
-        W = self.window_size
-        train = series[:split].unfold(0, W, 1)
-
-        def batch_loss(index):
-            x = train[index]
-            reconstruction, mean, std = vae(x, generator)
-            return _negative_elbo(x, reconstruction, mean, std, self.sigma)
-
-        validation = None
-        if split < len(series):
-            held_out = series[split:].unfold(0, W, 1)
-
-            def validation():
-                # deterministic (z = mean), so early stopping is not driven by noise
-                total = 0.0
-                for i in range(0, len(held_out), 4096):
-                    x = held_out[i:i + 4096]
-                    mean, std = vae.encoder(x)
-                    loss = _negative_elbo(x, vae.decoder(mean), mean, std, self.sigma)
-                    total += loss.item() * len(x)
-                return total / len(held_out)
-
-        return _fit_stage(vae, batch_loss, len(train), validation, stage="VAE",
-                          betas=_VAE_BETAS, **common)
-
-    def _fit_lstm(self, vae, lstm, series, split, common):
-        """Stage 2: the LSTM on latent means of the frozen VAE."""
-        W = self.window_size
-        vae.requires_grad_(False)
-        with torch.no_grad():
-            codes = _encode_means(vae, series.unfold(0, W, 1))
-        vae.requires_grad_(True)
-        device = series.device
-        train_seq = torch.from_numpy(_sequence_indices(split, W, self.n_windows)).to(device)
-
-        def batch_loss(index):
-            sequences = codes[train_seq[index]]
-            return torch.nn.functional.mse_loss(lstm(sequences[:, :-1]), sequences[:, 1:])
-
-        validation = None
-        if split < len(series):
-            n_held_out = len(series) - split
-            # the tail may be shorter than a full sequence: the LSTM is trained
-            # on every prefix length, so shorter sequences are valid inputs.
-            k = min(self.n_windows, n_held_out // W)
-            held_out = codes[torch.from_numpy(
-                split + _sequence_indices(n_held_out, W, k)).to(device)]
-
-            def validation():
-                return torch.nn.functional.mse_loss(
-                    lstm(held_out[:, :-1]), held_out[:, 1:]).item()
-
-        return _fit_stage(lstm, batch_loss, len(train_seq), validation, stage="LSTM",
-                          betas=_LSTM_BETAS, **common)
 
     def score_samples(self, X):
         """Score of each row: the opposite of its prediction error.
@@ -457,48 +396,3 @@ def _min_fit_rows(window_size, n_windows, early_stopping, validation_fraction):
            or n - _chronological_split(n, validation_fraction) < 2 * window_size):
         n += 1
     return n
-
-
-def _standardisation(X):
-    """Per-channel mean and scale; constant channels get scale 1."""
-    with np.errstate(over="ignore", invalid="ignore"):  # reported below instead
-        mean = X.mean(axis=0, dtype=np.float64)
-        scale = X.std(axis=0, dtype=np.float64)
-    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
-        raise ValueError(
-            "X has values too large to standardise (the mean or standard deviation "
-            "overflows float64); rescale the data."
-        )
-    scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)] = 1.0
-    return mean, scale
-
-
-def _standardise(X, mean, scale):
-    """``(X - mean) / scale`` as float32, refusing values float32 cannot hold."""
-    Z = (np.asarray(X, dtype=np.float64) - mean) / scale
-    if not np.all(np.abs(Z) < _MAX_STANDARDISED):
-        raise ValueError(
-            f"X has values more than {_MAX_STANDARDISED:.0e} training standard deviations "
-            "from the training mean; they cannot be scored reliably."
-        )
-    return Z.astype(np.float32)
-
-
-def _seed(random_state):
-    """A torch seed derived from ``random_state`` without touching global RNGs.
-
-    ``check_random_state(None)`` would return numpy's global generator and draw
-    from it; a fresh entropy-seeded generator is used instead.
-    """
-    if random_state is None:
-        return int(np.random.default_rng().integers(2**31 - 1))
-    return int(check_random_state(random_state).randint(2**31 - 1))
-
-
-def _device_available(device):
-    if device.type == "cuda":
-        return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
-    if device.type == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        return mps is not None and mps.is_available()
-    return True

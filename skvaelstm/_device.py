@@ -34,3 +34,13 @@ def _resolve_device(device):
     elif resolved.type != "cpu":
         raise ValueError(f"device={device!r} is not supported; use 'auto', 'cpu', 'cuda[:N]' or 'mps'.")
     return resolved
+
+
+def _device_available(device):
+    """Whether a stored device exists on this machine (used when unpickling)."""
+    if device.type == "cuda":
+        return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
+    if device.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        return mps is not None and mps.is_available()
+    return True

@@ -10,10 +10,21 @@ import logging
 import math
 import warnings
 
+import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from ._scoring import _encode_means
+from ._vae import _negative_elbo
+from ._windowing import _sequence_indices
 
 logger = logging.getLogger("skvaelstm")
+# Adam moments of the reference: beta2 = 0.95 for the VAE, Keras defaults for the LSTM.
+_VAE_BETAS = (0.9, 0.95)
+_LSTM_BETAS = (0.9, 0.999)
+# Windows per validation forward pass.
+_EVAL_CHUNK = 4096
 
 
 def _make_generators(seed, device):
@@ -129,3 +140,73 @@ def _report(bar, verbose, stage, epoch, max_iter, loss, val_losses):
         bar.set_postfix_str(f"loss {loss:.5g}{val}")
     elif verbose >= 2:
         logger.info("%s epoch %d/%d: loss %.5g%s", stage, epoch, max_iter, loss, val)
+
+
+def _seed(random_state):
+    """A torch seed derived from ``random_state`` without touching global RNGs.
+
+    ``check_random_state(None)`` would return numpy's global generator and draw
+    from it; a fresh entropy-seeded generator is used instead.
+    """
+    if random_state is None:
+        return int(np.random.default_rng().integers(2**31 - 1))
+    return int(check_random_state(random_state).randint(2**31 - 1))
+
+
+def _fit_vae(vae, series, split, window_size, sigma, generator, common):
+    """Stage 1: the VAE on all stride-1 windows of the training rows."""
+    W = window_size
+    train = series[:split].unfold(0, W, 1)
+
+    def batch_loss(index):
+        x = train[index]
+        reconstruction, mean, std = vae(x, generator)
+        return _negative_elbo(x, reconstruction, mean, std, sigma)
+
+    validation = None
+    if split < len(series):
+        held_out = series[split:].unfold(0, W, 1)
+
+        def validation():
+            # deterministic (z = mean), so early stopping is not driven by noise
+            total = 0.0
+            for i in range(0, len(held_out), _EVAL_CHUNK):
+                x = held_out[i:i + _EVAL_CHUNK]
+                mean, std = vae.encoder(x)
+                loss = _negative_elbo(x, vae.decoder(mean), mean, std, sigma)
+                total += loss.item() * len(x)
+            return total / len(held_out)
+
+    return _fit_stage(vae, batch_loss, len(train), validation, stage="VAE",
+                      betas=_VAE_BETAS, **common)
+
+
+def _fit_lstm(vae, lstm, series, split, window_size, n_windows, common):
+    """Stage 2: the LSTM on latent means of the frozen VAE."""
+    W = window_size
+    vae.requires_grad_(False)
+    with torch.no_grad():
+        codes = _encode_means(vae, series.unfold(0, W, 1))
+    vae.requires_grad_(True)
+    device = series.device
+    train_seq = torch.from_numpy(_sequence_indices(split, W, n_windows)).to(device)
+
+    def batch_loss(index):
+        sequences = codes[train_seq[index]]
+        return torch.nn.functional.mse_loss(lstm(sequences[:, :-1]), sequences[:, 1:])
+
+    validation = None
+    if split < len(series):
+        n_held_out = len(series) - split
+        # the tail may be shorter than a full sequence: the LSTM is trained
+        # on every prefix length, so shorter sequences are valid inputs.
+        k = min(n_windows, n_held_out // W)
+        held_out = codes[torch.from_numpy(
+            split + _sequence_indices(n_held_out, W, k)).to(device)]
+
+        def validation():
+            return torch.nn.functional.mse_loss(
+                lstm(held_out[:, :-1]), held_out[:, 1:]).item()
+
+    return _fit_stage(lstm, batch_loss, len(train_seq), validation, stage="LSTM",
+                      betas=_LSTM_BETAS, **common)

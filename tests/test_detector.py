@@ -238,7 +238,7 @@ def test_silent_by_default(series, caplog, capsys):
 
 
 def test_interrupted_fit_leaves_the_estimator_as_it_was(fitted, series, monkeypatch):
-    from skvaelstm import _detector
+    from skvaelstm import _training
 
     before = fitted.decision_function(series)
     attributes = dict(vars(fitted))
@@ -246,7 +246,7 @@ def test_interrupted_fit_leaves_the_estimator_as_it_was(fitted, series, monkeypa
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_detector, "_fit_stage", interrupt)
+    monkeypatch.setattr(_training, "_fit_stage", interrupt)
     with pytest.raises(KeyboardInterrupt):
         fitted.fit(seasonal(500, n_channels=2))
     assert vars(fitted) == attributes

@@ -2,9 +2,14 @@
 
 import numpy as np
 
-from skvaelstm._windowing import (_accumulate_row_errors, _chronological_split,
-                                  _context_indices, _context_length, _sequence_indices,
-                                  _sliding_windows)
+from skvaelstm._windowing import (
+    _accumulate_row_errors,
+    _chronological_split,
+    _context_indices,
+    _context_length,
+    _sequence_indices,
+    _sliding_windows,
+)
 
 
 def test_sliding_windows_are_a_channels_first_view():
