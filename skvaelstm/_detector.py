@@ -78,9 +78,9 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
         - if a float in (0, 0.5], that percentile, as in ``IsolationForest``.
     max_iter : int, default=100
         Maximum epochs of each training stage (VAE, then LSTM).
-    batch_size : int, default=64
+    batch_size : int, default=256
         Windows (VAE) or sequences (LSTM) per mini-batch.
-    learning_rate_init : float, default=1e-3
+    learning_rate_init : float, default=2e-3
         Adam learning rate of both stages.
     early_stopping : bool, default=True
         Hold out the last ``validation_fraction`` of the training rows (a
@@ -191,7 +191,7 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
 
     def __init__(self, *, window_size=48, code_size=6, n_windows=12, vae_hidden_size=128,
                  lstm_hidden_size=32, sigma=0.1, score_aggregation="mean",
-                 contamination="auto", max_iter=100, batch_size=64, learning_rate_init=1e-3,
+                 contamination="auto", max_iter=100, batch_size=256, learning_rate_init=2e-3,
                  early_stopping=True, validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
                  device="auto", verbose=0, random_state=None):
         self.window_size = window_size

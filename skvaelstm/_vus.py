@@ -218,3 +218,48 @@ def point_adjusted_f1_max(is_anomaly, anomaly_score, n_thresholds):
     fp = normal_sorted.size - np.searchsorted(normal_sorted, thresholds, side="right")
     fn = is_anomaly.sum() - tp
     return float(np.max(2 * tp / (2 * tp + fp + fn)))
+
+
+def estimate_sliding_window(x, *, default=125, max_lag=400, max_points=20000):
+    """Dominant period of a series from its autocorrelation, for VUS buffers.
+
+    The rule of TSB-AD's ``find_length_rank(x, rank=1)``, so that VUS values are
+    comparable with its published tables: the autocorrelation (FFT, lags up to
+    ``max_lag``, first ``max_points`` points) is searched for strict local maxima
+    from lag 3 on; the highest one is the period. If there is none, or it lies
+    outside lags 6 .. 303, ``default`` is returned.
+
+    Parameters
+    ----------
+    x : array-like of shape (n_samples,) or (n_samples, 1)
+    default : int, default=125
+    max_lag : int, default=400
+    max_points : int, default=20000
+
+    Returns
+    -------
+    sliding_window : int
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 1:
+        raise ValueError(f"expected a univariate series, got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("x contains NaN or infinity")
+    x = x[:max_points] - x[:max_points].mean()
+    n = len(x)
+    denominator = np.dot(x, x)
+    if n < 5 or denominator == 0:
+        return default
+    spectrum = np.fft.rfft(x, n=2 * n)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum))[: min(max_lag, n - 1) + 1] / denominator
+    base = 3
+    acf = acf[base:]
+    peaks = np.flatnonzero((acf[1:-1] > acf[:-2]) & (acf[1:-1] > acf[2:])) + 1
+    if len(peaks) == 0:
+        return default
+    best = peaks[np.argmax(acf[peaks])]
+    if best < 3 or best > 300:
+        return default
+    return int(best + base)

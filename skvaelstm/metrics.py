@@ -70,9 +70,10 @@ from sklearn.metrics import (
 )
 from sklearn.utils import column_or_1d
 
-from ._vus import point_adjusted_f1_max, range_auc_volume
+from ._vus import estimate_sliding_window, point_adjusted_f1_max, range_auc_volume
 
 __all__ = [
+    "estimate_sliding_window",
     "roc_auc_anomaly",
     "average_precision_anomaly",
     "vus_pr",

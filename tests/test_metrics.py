@@ -870,3 +870,17 @@ _CASES = {
         ],
     },
 }
+
+
+def test_estimate_sliding_window_follows_tsb_ad_rule():
+    from skvaelstm.datasets import load_nab
+    from skvaelstm.metrics import estimate_sliding_window
+
+    t = np.arange(3000)
+    assert estimate_sliding_window(np.sin(2 * np.pi * t / 50)) == 50
+    # evaluation.md: TSB-AD's find_length_rank gives 125 for nyc_taxi
+    assert estimate_sliding_window(load_nab("nyc_taxi").data) == 125
+    # a period beyond 303 lags falls back to the default
+    assert estimate_sliding_window(np.sin(2 * np.pi * t / 350)) == 125
+    with pytest.raises(ValueError, match="univariate"):
+        estimate_sliding_window(np.zeros((10, 2)))
