@@ -1,0 +1,83 @@
+"""Shared pieces of the benchmark scripts: evaluation, NAB access, result files."""
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from skvaelstm.metrics import (average_precision_anomaly, best_f1_oracle, point_adjusted_f1,
+                               roc_auc_anomaly, vus_pr, vus_roc)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+METRICS = ("vus_pr", "auc_pr", "auc_roc", "vus_roc", "best_f1_oracle", "pa_f1_oracle")
+
+
+def evaluate(labels01, score, sliding_window):
+    """All metrics of one score vector (higher = more normal) on 0/1 labels."""
+    y = np.asarray(labels01)
+    return {
+        "vus_pr": vus_pr(y, score, sliding_window=sliding_window),
+        "auc_pr": average_precision_anomaly(y, score),
+        "auc_roc": roc_auc_anomaly(y, score),
+        "vus_roc": vus_roc(y, score, sliding_window=sliding_window),
+        "best_f1_oracle": best_f1_oracle(y, score),
+        "pa_f1_oracle": point_adjusted_f1(y, score),
+    }
+
+
+def test_rows(bunch):
+    """Row indices of the test segment(s), concatenated in time order."""
+    return np.concatenate([np.arange(len(bunch.labels))[s] for s in bunch.test_slices])
+
+
+def nab_home():
+    """A local NAB copy: $SKVAELSTM_NAB_HOME, else ../shared/data/nab, else None (download)."""
+    if os.environ.get("SKVAELSTM_NAB_HOME"):
+        return os.environ["SKVAELSTM_NAB_HOME"]
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "nab"
+    return str(shared) if shared.is_dir() else None
+
+
+def timed(function, *args, **kwargs):
+    """``(result, seconds)`` of one call."""
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def machine():
+    """A one-line description of where the numbers were measured."""
+    import sklearn
+    import torch
+
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
+            f"torch {torch.__version__} ({torch.get_num_threads()} threads), "
+            f"scikit-learn {sklearn.__version__}, Python {platform.python_version()}")
+
+
+def mean_std(values):
+    values = np.asarray(values, dtype=float)
+    return float(values.mean()), float(values.std())
+
+
+def fmt(mean, std=None, digits=3):
+    if std is None:
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def markdown_table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def write_results(stem, payload, markdown):
+    """Write ``results/<stem>.json`` and ``results/<stem>.md``."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{stem}.json").write_text(json.dumps(payload, indent=2, default=float) + "\n")
+    (RESULTS / f"{stem}.md").write_text(markdown + "\n")
+    return RESULTS / f"{stem}.md"

@@ -1,0 +1,162 @@
+"""Choose VAELSTMDetector's defaults on NAB series that are NOT the five reported ones.
+
+For every tuning series the model is fitted on the anomaly-free prefix (rows before
+NAB's first anomaly window) and evaluated on the rest. Compared: architecture
+variants (window, context, width, code size), the row-score aggregation (free: one
+fit, three scorings) and the share of training rows behind contamination="auto".
+Nothing here looks at the five paper series.
+
+Usage:  python benchmarks/tune_defaults.py [--seeds 0 1] [--configs default w24 ...]
+Needs NAB (all 58 series): $SKVAELSTM_NAB_HOME, ../shared/data/nab, or a download.
+Writes benchmarks/results/tune_defaults.md and .json.
+"""
+
+import argparse
+import warnings
+
+import numpy as np
+from _common import evaluate, fmt, machine, markdown_table, nab_home, timed, write_results
+from sklearn.exceptions import ConvergenceWarning
+
+from skvaelstm import VAELSTMDetector
+from skvaelstm.datasets import fetch_nab
+from skvaelstm.metrics import anomaly_f1, estimate_sliding_window
+
+# Labelled NAB series from five groups with an anomaly-free prefix of >= 1,000 rows
+# (enough for window 48 x 12 windows plus a validation tail).
+TUNING_SERIES = [
+    "artificialWithAnomaly/art_daily_flatmiddle",
+    "artificialWithAnomaly/art_daily_jumpsdown",
+    "artificialWithAnomaly/art_increase_spike_density",
+    "realAWSCloudwatch/ec2_cpu_utilization_53ea38",
+    "realAWSCloudwatch/ec2_cpu_utilization_77c1ca",
+    "realAWSCloudwatch/ec2_network_in_257a54",
+    "realAWSCloudwatch/rds_cpu_utilization_cc0c53",
+    "realAWSCloudwatch/grok_asg_anomaly",
+    "realTraffic/occupancy_6005",
+    "realTraffic/speed_t4013",
+    "realAdExchange/exchange-3_cpm_results",
+]
+
+CONFIGS = {
+    "default": {},
+    "w24": {"window_size": 24},
+    "nw6": {"n_windows": 6},
+    "wide": {"vae_hidden_size": 256, "lstm_hidden_size": 64},
+    "narrow": {"vae_hidden_size": 64, "lstm_hidden_size": 16},
+    "code3": {"code_size": 3},
+}
+AGGREGATIONS = ("mean", "max", "newest")
+AUTO_SHARES = (0.005, 0.01, 0.02, 0.05)
+
+
+def _split(bunch):
+    first = int(np.argmax(bunch.labels))
+    return slice(0, first), np.arange(first, len(bunch.labels))
+
+
+def run_one(bunch, params, seed):
+    X = bunch.data
+    train, test = _split(bunch)
+    window = estimate_sliding_window(X)
+    det = VAELSTMDetector(**params, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _, fit_s = timed(det.fit, X[train])
+    out = {"fit_s": fit_s, "n_iter": det.n_iter_.tolist(), "aggregation": {}, "auto": {}}
+    y = bunch.labels[test]
+    for aggregation in AGGREGATIONS:
+        det.set_params(score_aggregation=aggregation)
+        scores = det.score_samples(X)
+        out["aggregation"][aggregation] = evaluate(y, scores[test], window)
+        if aggregation == params.get("score_aggregation", "mean"):
+            train_scores = scores[train]
+            for share in AUTO_SHARES:
+                offset = np.percentile(train_scores, 100 * share)
+                predicted = np.where(scores[test] < offset, -1, 1)
+                out["auto"][str(share)] = {
+                    "f1": anomaly_f1(y, predicted),
+                    "false_alarm_rate": float(np.mean(predicted[y == 0] == -1)),
+                    "recall": float(np.mean(predicted[y == 1] == -1)),
+                }
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--series", nargs="+", default=TUNING_SERIES)
+    args = parser.parse_args()
+    home = nab_home()
+    data = {name: fetch_nab(name, data_home=home) for name in args.series}
+    results = {}
+    for config in args.configs:
+        for name, bunch in data.items():
+            for seed in args.seeds:
+                r = run_one(bunch, CONFIGS[config], seed)
+                results.setdefault(config, {}).setdefault(name, []).append(r)
+                print(f"{config:8s} {name:50s} seed {seed}: VUS-PR "
+                      f"{r['aggregation']['mean']['vus_pr']:.3f}  fit {r['fit_s']:.1f}s",
+                      flush=True)
+
+    rows, summary = [], {}
+    for config, per_series in results.items():
+        for aggregation in AGGREGATIONS:
+            vus = [np.mean([r["aggregation"][aggregation]["vus_pr"] for r in runs])
+                   for runs in per_series.values()]
+            ap = [np.mean([r["aggregation"][aggregation]["auc_pr"] for r in runs])
+                  for runs in per_series.values()]
+            fit = np.mean([r["fit_s"] for runs in per_series.values() for r in runs])
+            summary[f"{config}/{aggregation}"] = {"vus_pr": float(np.mean(vus)),
+                                                  "auc_pr": float(np.mean(ap))}
+            rows.append([config, aggregation, fmt(np.mean(vus)), fmt(np.mean(ap)),
+                         f"{fit:.1f}"])
+    rows.sort(key=lambda row: -float(row[2]))
+    table = markdown_table(["config", "aggregation", "mean VUS-PR", "mean AUC-PR",
+                            "mean fit s"], rows)
+
+    auto_rows = []
+    for share in AUTO_SHARES:
+        runs = [run for series_runs in results.get("default", {}).values()
+                for run in series_runs]
+        if runs:
+            f1 = np.mean([r["auto"][str(share)]["f1"] for r in runs])
+            far = np.mean([r["auto"][str(share)]["false_alarm_rate"] for r in runs])
+            recall = np.mean([r["auto"][str(share)]["recall"] for r in runs])
+            auto_rows.append([f"{100 * share:g}%", fmt(f1), fmt(far), fmt(recall)])
+    auto_table = markdown_table(["training rows flagged", "F1 (anomaly)",
+                                 "false-alarm rate on normal test rows", "recall"], auto_rows)
+
+    configs_text = "\n".join(f"- `{k}`: {v or 'the defaults'}" for k, v in CONFIGS.items()
+                             if k in args.configs)
+    markdown = f"""# Tuning the defaults (not on the reported series)
+
+Measured on: {machine()}.
+Command: `python benchmarks/tune_defaults.py --seeds {' '.join(map(str, args.seeds))}`
+
+Series ({len(args.series)}, none of the five paper series): {', '.join(args.series)}.
+Each is fitted on the rows before NAB's first anomaly window and evaluated on the rest;
+VUS sliding window from `estimate_sliding_window` of the series. Mean over series of the
+mean over seeds.
+
+Configurations (changes from the defaults of the time):
+{configs_text}
+
+## Architecture x row-score aggregation
+
+{table}
+
+## contamination="auto": share of training rows flagged (config `default`, aggregation `mean`)
+
+{auto_table}
+"""
+    path = write_results("tune_defaults", {"machine": machine(), "seeds": args.seeds,
+                                           "series": args.series, "configs": CONFIGS,
+                                           "summary": summary, "runs": results}, markdown)
+    print(markdown)
+    print(f"written: {path}")
+
+
+if __name__ == "__main__":
+    main()
