@@ -8,8 +8,14 @@ from pathlib import Path
 
 import numpy as np
 
-from skvaelstm.metrics import (average_precision_anomaly, best_f1_oracle, point_adjusted_f1,
-                               roc_auc_anomaly, vus_pr, vus_roc)
+from skvaelstm.metrics import (
+    average_precision_anomaly,
+    best_f1_oracle,
+    point_adjusted_f1,
+    roc_auc_anomaly,
+    vus_pr,
+    vus_roc,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 METRICS = ("vus_pr", "auc_pr", "auc_roc", "vus_roc", "best_f1_oracle", "pa_f1_oracle")

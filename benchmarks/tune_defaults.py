@@ -15,7 +15,17 @@ import argparse
 import warnings
 
 import numpy as np
-from _common import evaluate, fmt, machine, markdown_table, nab_home, timed, write_results
+import torch
+from _common import (
+    evaluate,
+    fmt,
+    machine,
+    markdown_table,
+    nab_home,
+    timed,
+    write_results,
+)
+from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 
 from skvaelstm import VAELSTMDetector
@@ -55,7 +65,9 @@ def _split(bunch):
     return slice(0, first), np.arange(first, len(bunch.labels))
 
 
-def run_one(bunch, params, seed):
+def run_one(bunch, params, seed, threads=None):
+    if threads:
+        torch.set_num_threads(threads)
     X = bunch.data
     train, test = _split(bunch)
     window = estimate_sliding_window(X)
@@ -87,18 +99,22 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--series", nargs="+", default=TUNING_SERIES)
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="parallel fits, each with one torch thread (2 on 2 cores)")
     args = parser.parse_args()
     home = nab_home()
     data = {name: fetch_nab(name, data_home=home) for name in args.series}
+    tasks = [(config, name, seed) for config in args.configs for name in data
+             for seed in args.seeds]
+    threads = 1 if args.jobs > 1 else None
+    runs = Parallel(n_jobs=args.jobs)(
+        delayed(run_one)(data[name], CONFIGS[config], seed, threads)
+        for config, name, seed in tasks)
     results = {}
-    for config in args.configs:
-        for name, bunch in data.items():
-            for seed in args.seeds:
-                r = run_one(bunch, CONFIGS[config], seed)
-                results.setdefault(config, {}).setdefault(name, []).append(r)
-                print(f"{config:8s} {name:50s} seed {seed}: VUS-PR "
-                      f"{r['aggregation']['mean']['vus_pr']:.3f}  fit {r['fit_s']:.1f}s",
-                      flush=True)
+    for (config, name, seed), r in zip(tasks, runs):
+        results.setdefault(config, {}).setdefault(name, []).append(r)
+        print(f"{config:8s} {name:50s} seed {seed}: VUS-PR "
+              f"{r['aggregation']['mean']['vus_pr']:.3f}  fit {r['fit_s']:.1f}s")
 
     rows, summary = [], {}
     for config, per_series in results.items():
@@ -133,7 +149,7 @@ def main():
     markdown = f"""# Tuning the defaults (not on the reported series)
 
 Measured on: {machine()}.
-Command: `python benchmarks/tune_defaults.py --seeds {' '.join(map(str, args.seeds))}`
+Command: `python benchmarks/tune_defaults.py --seeds {' '.join(map(str, args.seeds))} --jobs {args.jobs}`
 
 Series ({len(args.series)}, none of the five paper series): {', '.join(args.series)}.
 Each is fitted on the rows before NAB's first anomaly window and evaluated on the rest;

@@ -282,7 +282,7 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
         lstm_history = _fit_lstm(vae, lstm, series, split, self.window_size, self.n_windows,
                                  common)
 
-        scores = -_row_errors(vae, lstm, Z, window_size=self.window_size,
+        scores = -_row_errors(vae, lstm, X, mean, scale, window_size=self.window_size,
                               n_windows=self.n_windows,
                               aggregation=self.score_aggregation, device=device)
         contamination = (_AUTO_CONTAMINATION if self.contamination == "auto"
@@ -327,8 +327,8 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
                 f"n_samples={X.shape[0]} is too few to score: VAELSTMDetector with "
                 f"window_size={self.window_size} needs at least {self.window_size + 1} rows."
             )
-        Z = _standardise(X, self.mean_, self.scale_)
-        return -_row_errors(self.vae_, self.lstm_, Z, window_size=self.window_size,
+        return -_row_errors(self.vae_, self.lstm_, X, self.mean_, self.scale_,
+                            window_size=self.window_size,
                             n_windows=self.n_windows, aggregation=self.score_aggregation,
                             device=self.device_)
 
@@ -360,6 +360,35 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
         labels = np.ones(decision.shape[0], dtype=int)
         labels[decision < 0] = -1
         return labels
+
+    def save(self, path):
+        """Write the fitted detector to a safe model file (see ``skvaelstm.persistence``).
+
+        Parameters
+        ----------
+        path : str or path-like
+        """
+        from .persistence import save_model  # lazy: persistence imports this module
+
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path, *, trusted=False):
+        """Read a detector saved by ``save``; ``trusted=True`` also reads pickles.
+
+        Parameters
+        ----------
+        path : str or path-like
+        trusted : bool, default=False
+            Allow files that need unpickling, which can run code: trusted files only.
+
+        Returns
+        -------
+        estimator : VAELSTMDetector
+        """
+        from .persistence import load_model
+
+        return load_model(path, trusted=trusted)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")

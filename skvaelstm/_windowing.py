@@ -84,36 +84,44 @@ def _chronological_split(n_rows, validation_fraction):
     return n_rows - int(np.floor(validation_fraction * n_rows))
 
 
-def _accumulate_row_errors(errors, first_start, n_rows, aggregation, out_sum, out_max,
-                           out_count, out_newest):
+def _accumulate_row_errors(errors, first_start, aggregation, out):
     """Fold per-position errors of predicted windows into per-row statistics.
 
     Parameters
     ----------
     errors : ndarray of shape (n_pred, window_size)
         ``errors[i, t]`` is the error of row ``first_start + i + t`` in the
-        predicted window starting at ``first_start + i``; entries for rows
-        ``>= n_rows`` are ignored.
+        predicted window starting at ``first_start + i``; entries for rows past
+        the end of ``out`` are ignored.
     first_start : int
-    n_rows : int
     aggregation : {"mean", "max", "newest"}
-    out_sum, out_max, out_count, out_newest : ndarray of shape (n_rows,)
-        Updated in place; only the one(s) needed by ``aggregation`` are touched.
+        ``"mean"`` adds to ``out`` (divide by ``_coverage`` afterwards),
+        ``"max"`` takes the maximum with ``out`` (start from ``-inf``),
+        ``"newest"`` writes position 0 of each window: the prediction made from
+        the most recent context.
+    out : ndarray of shape (n_rows,)
+        Updated in place.
     """
     n_pred, window_size = errors.shape
     if aggregation == "newest":
-        # position 0 of the window that starts at the row: the prediction made
-        # from the most recent context.
-        out_newest[first_start:first_start + n_pred] = errors[:, 0]
+        out[first_start:first_start + n_pred] = errors[:, 0]
         return
     for t in range(window_size):
         lo = first_start + t
-        hi = min(first_start + n_pred + t, n_rows)
+        hi = min(first_start + n_pred + t, len(out))
         if hi <= lo:
             break
         column = errors[: hi - lo, t]
         if aggregation == "mean":
-            out_sum[lo:hi] += column
-            out_count[lo:hi] += 1
+            out[lo:hi] += column
         else:
-            np.maximum(out_max[lo:hi], column, out=out_max[lo:hi])
+            np.maximum(out[lo:hi], column, out=out[lo:hi])
+
+
+def _coverage(rows, window_size):
+    """Number of predicted windows covering each row ``>= window_size``.
+
+    Windows start at ``window_size`` or later and cover ``window_size`` rows, so
+    row ``r`` is covered by ``min(window_size, r - window_size + 1)`` of them.
+    """
+    return np.minimum(window_size, rows - window_size + 1)

@@ -7,6 +7,7 @@ from skvaelstm._windowing import (
     _chronological_split,
     _context_indices,
     _context_length,
+    _coverage,
     _sequence_indices,
     _sliding_windows,
 )
@@ -37,21 +38,16 @@ def test_chronological_split_keeps_the_tail():
     assert _chronological_split(95, 0.1) == 86
 
 
-def _accumulate(errors, first_start, n_rows, aggregation):
-    out = np.zeros(n_rows)
-    out_max = np.full(n_rows, -np.inf)
-    count = np.zeros(n_rows)
-    _accumulate_row_errors(errors, first_start, n_rows, aggregation, out, out_max, count, out)
-    return out, out_max, count
-
-
 def test_accumulate_row_errors_along_anti_diagonals():
     # predicted windows start at rows 2, 3, 4 (window 2); the one at 4 runs past row 4
     errors = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 99.0]])
-    total, _, count = _accumulate(errors, 2, 5, "mean")
-    np.testing.assert_array_equal(count, [0, 0, 1, 2, 2])
+    total = np.zeros(5)
+    _accumulate_row_errors(errors, 2, "mean", total)
     np.testing.assert_array_equal(total, [0, 0, 1, 2 + 3, 4 + 5])
-    _, worst, _ = _accumulate(errors, 2, 5, "max")
+    np.testing.assert_array_equal(_coverage(np.arange(2, 5), 2), [1, 2, 2])
+    worst = np.full(5, -np.inf)
+    _accumulate_row_errors(errors, 2, "max", worst)
     np.testing.assert_array_equal(worst[2:], [1, 3, 5])
-    newest, _, _ = _accumulate(errors, 2, 5, "newest")
+    newest = np.zeros(5)
+    _accumulate_row_errors(errors, 2, "newest", newest)
     np.testing.assert_array_equal(newest, [0, 0, 1, 3, 5])

@@ -1,0 +1,213 @@
+"""Fit time, scoring throughput and scoring memory of VAELSTMDetector vs IsolationForest.
+
+Measured in one run on this machine:
+- the full default fit (early stopping included) on 10,000 NYC-taxi rows, median of runs;
+- seconds per training epoch (both stages) for 10^4 .. 10^6 rows: cost must be linear;
+- scoring rows/s for 10^4 .. 10^7 rows (median of runs for small sizes);
+- peak RSS of a fresh process scoring 10^7 univariate rows;
+for the default model, the paper-size network (window 48, 512 VAE units, 64 LSTM units)
+and IsolationForest(n_estimators=100) on LagWindows(48), scored in chunks of 10^6 rows.
+The previous results file, if any, is shown side by side.
+
+Usage:  python benchmarks/speed.py [--quick]
+Writes benchmarks/results/speed.md and .json.
+"""
+
+import argparse
+import json
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import warnings
+
+import numpy as np
+import torch
+from _common import RESULTS, machine, markdown_table, timed, write_results
+from sklearn.ensemble import IsolationForest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
+
+from skvaelstm import VAELSTMDetector
+from skvaelstm.datasets import load_nab
+from skvaelstm.preprocessing import LagWindows
+
+MODELS = {
+    "default": {},
+    "paper-size": {"window_size": 48, "vae_hidden_size": 512, "lstm_hidden_size": 64},
+}
+IF_CHUNK = 1_000_000
+
+
+def series(n, seed=0):
+    """A noisy daily-like KPI: period 288 (5-minute data), univariate."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return (np.sin(2 * np.pi * t / 288) + 0.3 * np.sin(2 * np.pi * t / 2016)
+            + 0.1 * rng.standard_normal(n))[:, None]
+
+
+def median_time(function, repeats):
+    return float(np.median([timed(function)[1] for _ in range(repeats)]))
+
+
+class _ChunkedIForest:
+    """IsolationForest on LagWindows, scored in chunks so 10^7 rows fit in memory."""
+
+    def __init__(self, seed=0):
+        self.window = 48
+        self.model = make_pipeline(LagWindows(self.window),
+                                   IsolationForest(n_estimators=100, random_state=seed))
+
+    def fit(self, X):
+        self.model.fit(X)
+        return self
+
+    def score_samples(self, X):
+        out = np.empty(len(X))
+        for start in range(0, len(X), IF_CHUNK):
+            lo = max(start - self.window + 1, 0)
+            chunk = self.model.score_samples(X[lo:start + IF_CHUNK])
+            out[start:start + IF_CHUNK] = chunk[start - lo:]
+        return out
+
+
+def fit_epoch_seconds(params, n, epochs):
+    det = VAELSTMDetector(**params, max_iter=epochs, n_iter_no_change=epochs,
+                          early_stopping=False, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _, seconds = timed(det.fit, series(n))
+    return seconds / epochs, det
+
+
+def peak_rss_mb(model_path, n):
+    """Peak RSS of a fresh process that loads the model and scores n rows."""
+    code = f"""
+import pickle, resource, sys, numpy as np
+sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
+from speed import series, _ChunkedIForest
+model = pickle.load(open({model_path!r}, "rb"))
+X = series({n})
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+model.score_samples(X)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(before / 1024, after / 1024)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes only (smoke test)")
+    args = parser.parse_args()
+    previous_path = RESULTS / "speed.json"
+    previous = json.loads(previous_path.read_text()) if previous_path.exists() else None
+    fit_sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6]
+    score_sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6, 10**7]
+    repeats = 1 if args.quick else 3
+    results = {"machine": machine(), "gpu": torch.cuda.is_available(), "models": {}}
+
+    taxi = load_nab("nyc_taxi").data[:10_000]
+    for name, params in MODELS.items():
+        entry = results["models"].setdefault(name, {"fit_epoch_s": {}, "score_rows_s": {}})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fits = [timed(VAELSTMDetector(**params, random_state=s).fit, taxi)
+                    for s in range(repeats if name == "default" else 1)]
+        entry["full_fit_10k_s"] = float(np.median([seconds for _, seconds in fits]))
+        entry["full_fit_10k_epochs"] = fits[0][0].n_iter_.tolist()
+        print(f"{name}: full fit on 10,000 rows {entry['full_fit_10k_s']:.1f}s", flush=True)
+        model = fits[0][0]
+        for n in fit_sizes:
+            if name == "paper-size" and n > 10**5:
+                continue  # minutes per epoch on 2 cores; the trend is clear from 10^4-10^5
+            entry["fit_epoch_s"][str(n)] = fit_epoch_seconds(params, n, 2 if n <= 10**5 else 1)[0]
+            print(f"{name}: {n} rows, {entry['fit_epoch_s'][str(n)]:.2f} s/epoch", flush=True)
+        for n in score_sizes:
+            if name == "paper-size" and n > 10**6:
+                continue
+            X = series(n, seed=1)
+            seconds = median_time(lambda: model.score_samples(X), repeats if n <= 10**5 else 1)
+            entry["score_rows_s"][str(n)] = n / seconds
+            print(f"{name}: scoring {n} rows, {n / seconds:,.0f} rows/s", flush=True)
+        if name == "default":
+            with tempfile.NamedTemporaryFile(suffix=".pkl", delete=False) as f:
+                pickle.dump(model, f)
+            entry["rss_mb"] = peak_rss_mb(f.name, score_sizes[-1])
+            os.unlink(f.name)
+
+    entry = results["models"].setdefault("IsolationForest+LagWindows(48)",
+                                          {"fit_epoch_s": {}, "score_rows_s": {}})
+    forest, entry["full_fit_10k_s"] = timed(_ChunkedIForest().fit, taxi)
+    for n in score_sizes:
+        X = series(n, seed=1)
+        seconds = median_time(lambda: forest.score_samples(X), repeats if n <= 10**5 else 1)
+        entry["score_rows_s"][str(n)] = n / seconds
+        print(f"IsolationForest: scoring {n} rows, {n / seconds:,.0f} rows/s", flush=True)
+    with tempfile.NamedTemporaryFile(suffix=".pkl", delete=False) as f:
+        pickle.dump(forest, f)
+    entry["rss_mb"] = peak_rss_mb(f.name, score_sizes[-1])
+    os.unlink(f.name)
+
+    markdown = _report(results, previous, fit_sizes, score_sizes, repeats)
+    path = write_results("speed", results, markdown)
+    print(markdown)
+    print(f"written: {path}")
+
+
+def _report(results, previous, fit_sizes, score_sizes, repeats):
+    models = results["models"]
+    old = (previous or {}).get("models", {})
+
+    def cell(name, key, n, fmt="{:,.0f}"):
+        value = models[name][key].get(str(n))
+        return "–" if value is None else fmt.format(value)
+
+    def prev(name, key, n, fmt="{:,.0f}"):
+        value = old.get(name, {}).get(key, {}).get(str(n))
+        return "–" if value is None else fmt.format(value)
+
+    score_rows = [[name] + [f"{cell(name, 'score_rows_s', n)} (prev {prev(name, 'score_rows_s', n)})"
+                            for n in score_sizes] for name in models]
+    fit_rows = [[name] + [cell(name, "fit_epoch_s", n, "{:.2f}") for n in fit_sizes]
+                for name in models if models[name]["fit_epoch_s"]]
+    default_if = models["default"]["score_rows_s"][str(score_sizes[-1])] / \
+        models["IsolationForest+LagWindows(48)"]["score_rows_s"][str(score_sizes[-1])]
+    rss = [[name, f"{m['rss_mb'][0]:.0f}", f"{m['rss_mb'][1]:.0f}"]
+           for name, m in models.items() if "rss_mb" in m]
+    full = [[name, f"{m['full_fit_10k_s']:.1f}", str(m.get("full_fit_10k_epochs", "–"))]
+            for name, m in models.items()]
+    gpu = ("a CUDA GPU was available and used" if results["gpu"] else
+           "no GPU: this session was not lent a GPU machine, so all numbers are CPU only")
+    return f"""# Speed and memory
+
+Measured on: {results['machine']}; {gpu}.
+Command: `python benchmarks/speed.py`. Medians of {repeats} runs for sizes <= 10^5 rows
+(and for the default full fit), single runs above. "prev" = the previous results file.
+
+## Full fit on 10,000 NYC-taxi rows (early stopping included)
+
+{markdown_table(["model", "fit s", "epochs (VAE, LSTM)"], full)}
+
+## Training cost per epoch (both stages), seconds
+
+{markdown_table(["model"] + [f"{n:,} rows" for n in fit_sizes], fit_rows)}
+
+## Scoring throughput, rows/s
+
+{markdown_table(["model"] + [f"{n:,} rows" for n in score_sizes], score_rows)}
+
+Default VAELSTMDetector / IsolationForest scoring speed at {score_sizes[-1]:,} rows: {default_if:.2f}x.
+
+## Peak memory (RSS, MB) of a fresh process scoring {score_sizes[-1]:,} univariate rows
+
+{markdown_table(["model", "before scoring", "peak"], rss)}
+"""
+
+
+if __name__ == "__main__":
+    main()
