@@ -1,8 +1,6 @@
 """The scikit-learn estimator: ``VAELSTMDetector``."""
 
 import copy
-import math
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -11,13 +9,13 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._device import _device_available, _resolve_device
+from ._device import _available_or_cpu, _resolve_device
 from ._lstm import _init_lstm_weights, _LatentLSTM
 from ._scaling import _standardisation, _standardise
 from ._scoring import _row_errors
 from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
 from ._vae import _VAE, _init_weights
-from ._windowing import _chronological_split
+from ._windowing import _chronological_split, _min_fit_rows
 
 __all__ = ["VAELSTMDetector"]
 
@@ -404,24 +402,6 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
     def __setstate__(self, state):
         self.__dict__.update(state)
         if "device_" in state:
-            device = state["device_"]
-            if device.type != "cpu" and not _device_available(device):
-                warnings.warn(
-                    f"model was fitted on {device}, which is not available here; "
-                    "it is loaded on the CPU.", UserWarning)
-                device = torch.device("cpu")
-            self.device_ = device
-            self.vae_ = self.vae_.to(device)
-            self.lstm_ = self.lstm_.to(device)
-
-
-def _min_fit_rows(window_size, n_windows, early_stopping, validation_fraction):
-    """Fewest rows ``fit`` accepts (see the Notes of ``VAELSTMDetector``)."""
-    need_train = window_size * n_windows
-    if not early_stopping:
-        return need_train
-    n = max(need_train + 2 * window_size, math.ceil(2 * window_size / validation_fraction) - 1)
-    while (_chronological_split(n, validation_fraction) < need_train
-           or n - _chronological_split(n, validation_fraction) < 2 * window_size):
-        n += 1
-    return n
+            self.device_ = _available_or_cpu(state["device_"])
+            self.vae_ = self.vae_.to(self.device_)
+            self.lstm_ = self.lstm_.to(self.device_)

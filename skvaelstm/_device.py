@@ -1,5 +1,7 @@
 """Resolution of the ``device`` parameter to a ``torch.device``."""
 
+import warnings
+
 import torch
 
 
@@ -32,7 +34,8 @@ def _resolve_device(device):
         if mps is None or not mps.is_available():
             raise ValueError(f"device={device!r} was requested but MPS is not available.")
     elif resolved.type != "cpu":
-        raise ValueError(f"device={device!r} is not supported; use 'auto', 'cpu', 'cuda[:N]' or 'mps'.")
+        raise ValueError(
+            f"device={device!r} is not supported; use 'auto', 'cpu', 'cuda[:N]' or 'mps'.")
     return resolved
 
 
@@ -44,3 +47,16 @@ def _device_available(device):
         mps = getattr(torch.backends, "mps", None)
         return mps is not None and mps.is_available()
     return True
+
+
+def _available_or_cpu(device, stacklevel=3):
+    """``device`` if it exists on this machine, else the CPU with a warning.
+
+    A model fitted on a GPU must still load on a CPU-only machine (pickles and
+    model files alike).
+    """
+    if device.type != "cpu" and not _device_available(device):
+        warnings.warn(f"model was fitted on {device}, which is not available here; "
+                      "it is loaded on the CPU.", UserWarning, stacklevel=stacklevel)
+        return torch.device("cpu")
+    return device

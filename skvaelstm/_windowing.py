@@ -11,6 +11,8 @@ Conventions used throughout the package (rows are time steps, columns channels):
   are compared with the data, so the score of a row never depends on later rows.
 """
 
+import math
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
@@ -125,3 +127,15 @@ def _coverage(rows, window_size):
     row ``r`` is covered by ``min(window_size, r - window_size + 1)`` of them.
     """
     return np.minimum(window_size, rows - window_size + 1)
+
+
+def _min_fit_rows(window_size, n_windows, early_stopping, validation_fraction):
+    """Fewest rows ``fit`` accepts (see the Notes of ``VAELSTMDetector``)."""
+    need_train = window_size * n_windows
+    if not early_stopping:
+        return need_train
+    n = max(need_train + 2 * window_size, math.ceil(2 * window_size / validation_fraction) - 1)
+    while (_chronological_split(n, validation_fraction) < need_train
+           or n - _chronological_split(n, validation_fraction) < 2 * window_size):
+        n += 1
+    return n

@@ -1,0 +1,8 @@
+"""``python -m skvaelstm``: the command line (see :mod:`skvaelstm.cli`)."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

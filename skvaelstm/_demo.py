@@ -1,0 +1,117 @@
+"""The ``skvaelstm demo`` run: NYC taxi, VAE-LSTM against a windowed IsolationForest."""
+
+import os
+import time
+
+import numpy as np
+
+__all__ = []  # private helper of skvaelstm.cli
+
+_SERIES = "nyc_taxi"
+_WINDOW = 48  # the paper's window for this half-hourly series (one day)
+
+
+def _run_demo(output, *, max_iter=None, verbose=0, report=lambda message: None):
+    """Fit, score, evaluate and write the demo files; return what to print.
+
+    Parameters
+    ----------
+    output : str
+        Folder for ``scores.csv``, ``nyc_taxi.png`` and ``model.skv``.
+    max_iter : int or None
+        Epochs per stage; None keeps the detector's default.
+    verbose : int
+        Passed to the detector (progress bars / log lines).
+    report : callable
+        Called with one-line progress messages.
+
+    Returns
+    -------
+    dict
+        ``rows`` (name, VUS-PR, AUC-PR, fit seconds), ``sliding_window``,
+        ``chance`` (anomaly ratio of the test rows), ``paths``, ``notes``.
+    """
+    from sklearn.ensemble import IsolationForest
+    from sklearn.pipeline import make_pipeline
+
+    from ._detector import VAELSTMDetector
+    from ._serialization import _atomic_write
+    from ._tables import _pandas
+    from .datasets import load_nab
+    from .metrics import average_precision_anomaly, estimate_sliding_window, vus_pr
+    from .preprocessing import LagWindows
+
+    pd = _pandas()
+    can_plot = _matplotlib_available()  # checked first: never fail after the long fit
+    os.makedirs(output, exist_ok=True)
+    data = load_nab(_SERIES)
+    X, labels, train = data.data, data.labels, data.train_slice
+    test = np.concatenate([np.arange(len(X))[s] for s in data.test_slices])
+    options = {} if max_iter is None else {"max_iter": max_iter}
+    detector = VAELSTMDetector(window_size=_WINDOW, random_state=0, verbose=verbose, **options)
+    report(f"{_SERIES}: {len(X)} half-hourly rows; fitting VAELSTMDetector on rows "
+           f"{train.start}-{train.stop - 1} (the paper's anomaly-free split)...")
+    start = time.perf_counter()
+    detector.fit(X[train])
+    vae_time = time.perf_counter() - start
+    scores = detector.score_samples(X)
+    decision = scores - detector.offset_
+    predicted = np.where(decision < 0, -1, 1)
+
+    report("fitting LagWindows(48) + IsolationForest on the same rows...")
+    start = time.perf_counter()
+    forest = make_pipeline(LagWindows(_WINDOW), IsolationForest(random_state=0)).fit(X[train])
+    forest_time = time.perf_counter() - start
+    forest_scores = forest.decision_function(X)
+
+    window = estimate_sliding_window(X)
+    rows = [(f"VAELSTMDetector (window {_WINDOW})", scores, vae_time),
+            (f"LagWindows({_WINDOW}) + IsolationForest", forest_scores, forest_time)]
+    rows = [(name, vus_pr(labels[test], s[test], sliding_window=window),
+             average_precision_anomaly(labels[test], s[test]), seconds)
+            for name, s, seconds in rows]
+
+    paths, notes = {}, []
+    frame = pd.DataFrame({"timestamp": data.timestamps, "value": X[:, 0], "label": labels,
+                          "score": scores, "decision": decision, "predicted": predicted})
+    paths["scores"] = os.path.join(output, "scores.csv")
+    _atomic_write(paths["scores"], lambda f: f.write(frame.to_csv(index=False).encode()))
+    paths["model"] = os.path.join(output, "model.skv")
+    detector.save(paths["model"])
+    if can_plot:
+        paths["plot"] = os.path.join(output, f"{_SERIES}.png")
+        _plot(paths["plot"], data, scores, detector.offset_, predicted, _atomic_write)
+    else:
+        notes.append('plot skipped: matplotlib is not installed (pip install "skvaelstm[plot]").')
+    n_epochs = detector.n_iter_.tolist()
+    return {"rows": rows, "sliding_window": window, "chance": float(labels[test].mean()),
+            "n_test": len(test), "n_train": train.stop - train.start, "epochs": n_epochs,
+            "flagged": int((predicted[test] == -1).sum()), "paths": paths, "notes": notes}
+
+
+def _matplotlib_available():
+    try:
+        import matplotlib
+    except ImportError:
+        return False
+    matplotlib.use("Agg")  # the demo only writes files: never open a window
+    return True
+
+
+def _plot(path, data, scores, threshold, predicted, atomic_write):
+    import matplotlib.pyplot as plt
+
+    from .plotting import plot_anomalies
+
+    fig = plot_anomalies(data.data, scores, threshold=threshold, flagged=predicted,
+                         labels=data.labels, timestamps=data.timestamps,
+                         channel_names=["passengers\n(30 min)"], figsize=(12, 5),
+                         title="NYC taxi passengers (NAB): VAE-LSTM scores; shaded = NAB "
+                               "anomaly windows, red = flagged, dotted = end of training")
+    boundary = data.timestamps[data.train_slice.stop]
+    for ax in fig.axes:
+        ax.axvline(boundary, color="0.4", ls=":", lw=1)
+    try:
+        atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110))
+    finally:
+        plt.close(fig)

@@ -1,0 +1,244 @@
+"""Reading and checking CSV/Parquet time series for the command line.
+
+Every problem of the input is raised as ``ValueError`` with one clear line;
+the rows are never re-ordered or dropped unless an explicit option says so.
+Rows are numbered as "data rows" from 1, not counting the CSV header.
+"""
+
+import difflib
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = []  # private helper of skvaelstm.cli
+
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+# A step longer than this multiple of the median step is a gap.
+_GAP_FACTOR = 1.5
+# Values shown in messages are cut to this many characters.
+_SHOW = 40
+
+
+@dataclass
+class _Table:
+    """The checked input: the raw rows, channels as floats, parsed times."""
+
+    frame: object                      # the rows as read (re-ordered only by --sort)
+    X: object                          # DataFrame of float channels
+    time: object = None                # parsed time values (datetime64 or float) or None
+    notes: list = field(default_factory=list)   # things the user should be told
+
+
+def _pandas():
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise ImportError("the command line needs pandas: pip install pandas") from exc
+    return pd
+
+
+def _read_table(path):
+    """A DataFrame from a CSV (possibly compressed) or a Parquet file."""
+    pd = _pandas()
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(2, "no such file", path)
+    if path.lower().endswith(_PARQUET_SUFFIXES):
+        try:
+            return pd.read_parquet(path)
+        except ImportError as exc:
+            raise ImportError(f"reading {path} needs pyarrow: pip install "
+                              '"skvaelstm[parquet]" (or pip install pyarrow).') from exc
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path} is empty.") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} is not a readable CSV file: "
+                         f"{str(exc).strip().splitlines()[0]}") from None
+
+
+def _prepare(frame, *, path, time_column=None, columns=None, sort=False,
+             allow_duplicates=False, allow_gaps=False):
+    """Check the time column and the channels of ``frame``; see the module docstring."""
+    if len(frame) == 0:
+        raise ValueError(f"{path} has no data rows.")
+    notes = []
+    time = None
+    if time_column is not None:
+        _check_columns(frame, [time_column], path)
+        time = _parse_time(frame[time_column], time_column)
+        order = np.argsort(time, kind="stable")
+        if sort and np.any(order != np.arange(len(order))):
+            moved = int(np.sum(order != np.arange(len(order))))
+            frame, time = frame.iloc[order].reset_index(drop=True), time[order]
+            notes.append(f"--sort: rows sorted by {time_column!r} ({moved} rows moved).")
+        notes += _check_steps(time, time_column, allow_duplicates, allow_gaps)
+    if columns is None:
+        columns = [c for c in frame.columns if c != time_column]
+        if not columns:
+            raise ValueError(f"{path} has no channel columns besides {time_column!r}.")
+    else:
+        _check_columns(frame, columns, path)
+        if time_column in columns:
+            raise ValueError(f"the time column {time_column!r} cannot also be a channel.")
+    X = frame[list(columns)].copy()
+    X.columns = [str(c) for c in X.columns]
+    for name in X.columns:
+        X[name] = _numeric(X[name], name)
+    return _Table(frame=frame, X=X, time=time, notes=notes)
+
+
+def _check_columns(frame, wanted, path):
+    present = [str(c) for c in frame.columns]
+    for name in wanted:
+        if name not in frame.columns:
+            close = difflib.get_close_matches(str(name), present, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            shown = ", ".join(present[:20]) + (", ..." if len(present) > 20 else "")
+            raise ValueError(f"{path} has no column {name!r}{hint}; its columns are: {shown}.")
+    duplicated = sorted({n for n in wanted if list(wanted).count(n) > 1})
+    if duplicated:
+        raise ValueError(f"column(s) given twice: {', '.join(map(repr, duplicated))}.")
+
+
+def _parse_time(values, name):
+    """datetime64[ns] (naive, UTC for zone-aware stamps) or float times."""
+    pd = _pandas()
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise ValueError(f"time column {name!r} has {int(missing.sum())} empty value(s) "
+                         f"(first at data row {_row(np.flatnonzero(missing)[0])}).")
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=float)
+    try:
+        parsed = pd.to_datetime(values, errors="coerce", utc=_any_zone(values))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"time column {name!r} cannot be read as timestamps: {exc}") from None
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        first = np.flatnonzero(bad)[0]
+        raise ValueError(f"time column {name!r} has values that are not timestamps (first at "
+                         f"data row {_row(first)}: {_show(values.iloc[first])}).")
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    return parsed.to_numpy(dtype="datetime64[ns]")
+
+
+def _any_zone(values):
+    # mixed offsets (e.g. across a DST switch) can only be parsed as UTC
+    sample = values.astype(str).str.strip()
+    return bool(sample.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True).any())
+
+
+def _check_steps(time, name, allow_duplicates, allow_gaps):
+    """Refuse unsorted time; refuse duplicates and gaps unless allowed."""
+    step = np.diff(time)
+    zero = step == step.dtype.type(0)
+    back = step < step.dtype.type(0)
+    notes = []
+    if back.any():
+        i = np.flatnonzero(back)[0] + 1
+        raise ValueError(
+            f"time column {name!r} is not sorted: data row {_row(i)} ({_fmt(time[i])}) comes "
+            f"before data row {_row(i - 1)} ({_fmt(time[i - 1])}); sort the file, or pass "
+            "--sort to sort the rows by time.")
+    if zero.any():
+        i = np.flatnonzero(zero)[0] + 1
+        message = (f"time column {name!r} has {int(zero.sum())} duplicated timestamp(s) "
+                   f"(first: data row {_row(i)} repeats {_fmt(time[i])})")
+        if not allow_duplicates:
+            raise ValueError(message + "; remove them, or pass --allow-duplicates to keep "
+                             "the rows in file order.")
+        notes.append(message + "; kept (--allow-duplicates).")
+    positive = step[~zero]
+    if len(positive):
+        usual = np.median(positive.astype(float))
+        gaps = np.flatnonzero(step.astype(float) > _GAP_FACTOR * usual)
+        if len(gaps):
+            i = gaps[0]
+            message = (f"time column {name!r} has {len(gaps)} gap(s) longer than "
+                       f"{_GAP_FACTOR} x the usual step of {_fmt_step(usual, time)} (first "
+                       f"after data row {_row(i)}: {_fmt(time[i])} -> {_fmt(time[i + 1])})")
+            if not allow_gaps:
+                raise ValueError(message + "; the detector assumes regular sampling: "
+                                 "resample the data, or pass --allow-gaps to use it as it is.")
+            notes.append(message + "; used as it is (--allow-gaps).")
+    return notes
+
+
+def _numeric(column, name):
+    """The channel as float64; non-numbers, NaN and infinity are refused."""
+    pd = _pandas()
+    values = pd.to_numeric(column, errors="coerce").astype(float)
+    bad = values.isna() & column.notna()
+    if bad.any():
+        first = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValueError(f"column {name!r} has non-numeric values (first at data row "
+                         f"{_row(first)}: {_show(column.iloc[first])}); choose the channels "
+                         "with --columns and name the time column with --time-column.")
+    missing = values.isna().to_numpy()
+    if missing.any():
+        raise ValueError(f"column {name!r} has {int(missing.sum())} missing value(s) (first "
+                         f"at data row {_row(np.flatnonzero(missing)[0])}); fill or drop "
+                         "them first.")
+    infinite = ~np.isfinite(values.to_numpy())
+    if infinite.any():
+        raise ValueError(f"column {name!r} has infinite values (first at data row "
+                         f"{_row(np.flatnonzero(infinite)[0])}).")
+    return values
+
+
+def _train_rows(table, *, train_until=None, train_rows=None):
+    """Number of leading rows to train on (all rows by default)."""
+    n = len(table.X)
+    if train_rows is not None:
+        if not 1 <= train_rows <= n:
+            raise ValueError(f"--train-rows {train_rows} is outside 1..{n} (the data rows).")
+        return train_rows
+    if train_until is None:
+        return n
+    if table.time is None:
+        raise ValueError("--train-until needs --time-column.")
+    pd = _pandas()
+    try:
+        if table.time.dtype.kind == "f":
+            limit = float(train_until)
+        else:
+            stamp = pd.Timestamp(train_until)
+            if stamp.tzinfo is not None:
+                stamp = stamp.tz_convert("UTC").tz_localize(None)
+            limit = np.datetime64(stamp.to_datetime64(), "ns")
+    except (TypeError, ValueError):
+        raise ValueError(f"--train-until {train_until!r} is not a valid time.") from None
+    count = int(np.searchsorted(table.time, limit, side="left"))
+    if count == 0:
+        raise ValueError(f"no rows are before --train-until {train_until} "
+                         f"(the first is {_fmt(table.time[0])}).")
+    return count
+
+
+def _row(index):
+    return int(index) + 1
+
+
+def _show(value):
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= _SHOW else text[: _SHOW - 3] + "..."
+
+
+def _fmt(value):
+    if isinstance(value, np.datetime64):
+        return str(np.datetime_as_string(value, unit="s")).replace("T", " ")
+    return f"{value:g}"
+
+
+def _fmt_step(step, time):
+    if not np.issubdtype(time.dtype, np.datetime64):
+        return f"{step:g}"
+    seconds = step / 1e9
+    for unit, size in (("day", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"

@@ -1,0 +1,373 @@
+"""The ``skvaelstm`` command (also ``python -m skvaelstm``).
+
+Sub-commands: ``demo``, ``fit``, ``score`` and ``detect`` (fit + score).
+Exit codes: 0 success, 2 user error (bad option, file, column or value; one
+``skvaelstm: error: ...`` line on stderr), 1 unexpected internal error, 130
+interrupted. ``-v``/``--verbose`` adds progress bars and full tracebacks;
+``-vv`` logs one line per training epoch instead of the bars.
+"""
+
+import argparse
+import logging
+import os
+import sys
+import time
+import traceback
+import warnings
+
+__all__ = ["main"]
+
+_EXIT_USER_ERROR = 2
+_EXIT_INTERNAL_ERROR = 1
+_EXIT_INTERRUPTED = 130
+_OUTPUT_COLUMNS = ("score", "decision", "predicted")
+
+
+def main(argv=None):
+    """Run the command line; return the exit code.
+
+    Parameters
+    ----------
+    argv : list of str or None, default=None
+        Arguments without the program name; ``sys.argv[1:]`` if None.
+
+    Returns
+    -------
+    int
+        0 on success, 2 for user errors, 1 for internal errors, 130 if interrupted.
+    """
+    args = _parser().parse_args(argv)  # usage errors exit with 2 here
+    verbose = args.verbose
+    logger = logging.getLogger("skvaelstm")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("skvaelstm: %(message)s"))
+    if verbose >= 2:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            args.run(args)
+    except KeyboardInterrupt:
+        _error("interrupted.")
+        return _EXIT_INTERRUPTED
+    except (OSError, ValueError, ImportError) as exc:  # the user's input or setup
+        if verbose:
+            traceback.print_exc()
+        _error(_describe(exc))
+        return _EXIT_USER_ERROR
+    except Exception as exc:  # noqa: BLE001 - a bug: say so without a wall of text
+        if verbose:
+            traceback.print_exc()
+        _error(f"internal error: {type(exc).__name__}: {_describe(exc)}"
+               + ("" if verbose else " (run with --verbose for the traceback)"))
+        return _EXIT_INTERNAL_ERROR
+    finally:
+        logger.removeHandler(handler)
+    return 0
+
+
+# --------------------------------------------------------------------------
+# sub-commands
+# --------------------------------------------------------------------------
+def _demo(args):
+    from ._demo import _run_demo
+
+    started = time.perf_counter()
+    result = _run_demo(args.output, max_iter=args.max_iter, verbose=min(args.verbose, 2),
+                       report=_say)
+    print(f"\nTest rows: {result['n_test']} (anomaly ratio {result['chance']:.3f}, the chance "
+          f"level of AUC-PR); VUS-PR sliding window {result['sliding_window']}; epochs "
+          f"VAE/LSTM {result['epochs'][0]}/{result['epochs'][1]}.")
+    print(f"{'detector':<36} {'VUS-PR':>7} {'AUC-PR':>7} {'fit (s)':>8}")
+    for name, vus, ap, seconds in result["rows"]:
+        print(f"{name:<36} {vus:>7.3f} {ap:>7.3f} {seconds:>8.1f}")
+    print(f"VAELSTMDetector flags {result['flagged']} of the test rows "
+          "(threshold: contamination='auto').")
+    for note in result["notes"]:
+        _note(note)
+    print("\nWritten:")
+    for label, path in result["paths"].items():
+        print(f"  {label:<7} {os.path.abspath(path)}")
+    print(f"Done in {time.perf_counter() - started:.0f} s.")
+
+
+def _fit(args):
+    from ._detector import VAELSTMDetector
+    from .persistence import save_model
+
+    _check_outputs(args)  # before the long fit, not after it
+    table = _load(args, args.time_column, args.columns)
+    n_train = _train_count(args, table)
+    detector = VAELSTMDetector(**_model_options(args))
+    started = time.perf_counter()
+    detector.fit(table.X.iloc[:n_train])
+    seconds = time.perf_counter() - started
+    save_model(detector, args.output, metadata={
+        "time_column": args.time_column, "columns": list(table.X.columns),
+        "n_train_rows": n_train, "source": os.path.basename(args.data)})
+    _say(f"fitted on {n_train} rows x {table.X.shape[1]} channel(s) in {seconds:.1f} s "
+         f"(epochs VAE/LSTM: {detector.n_iter_[0]}/{detector.n_iter_[1]}).")
+    _say(f"model written to {args.output}")
+
+
+def _score(args):
+    from .persistence import ModelFileError, load_model, read_model_info
+
+    _check_outputs(args)
+    detector = load_model(args.model, trusted=args.trusted)
+    try:
+        stored = read_model_info(args.model)["metadata"]
+    except ModelFileError:  # a trusted pickle has no stored metadata
+        stored = {}
+    time_column = args.time_column or stored.get("time_column")
+    columns = args.columns or _fitted_columns(detector) or stored.get("columns")
+    table = _load(args, time_column, columns)
+    _write_scores(args, detector, table, time_column)
+
+
+def _detect(args):
+    from ._detector import VAELSTMDetector
+
+    _check_outputs(args)
+    table = _load(args, args.time_column, args.columns)
+    n_train = _train_count(args, table)
+    detector = VAELSTMDetector(**_model_options(args)).fit(table.X.iloc[:n_train])
+    _say(f"fitted on {n_train} rows (epochs VAE/LSTM: "
+         f"{detector.n_iter_[0]}/{detector.n_iter_[1]}).")
+    if args.save_model:
+        detector.save(args.save_model)
+        _say(f"model written to {args.save_model}")
+    _write_scores(args, detector, table, args.time_column)
+
+
+# --------------------------------------------------------------------------
+# helpers
+# --------------------------------------------------------------------------
+def _load(args, time_column, columns):
+    from ._tables import _prepare, _read_table
+
+    frame = _read_table(args.data)
+    exclude = [getattr(args, "label_column", None)]
+    if columns is None:
+        columns = [c for c in frame.columns if c != time_column and c not in exclude]
+    table = _prepare(frame, path=args.data, time_column=time_column, columns=columns,
+                     sort=args.sort, allow_duplicates=args.allow_duplicates,
+                     allow_gaps=args.allow_gaps)
+    for note in table.notes:
+        _note(note)
+    return table
+
+
+def _train_count(args, table):
+    from ._tables import _train_rows
+
+    return _train_rows(table, train_until=args.train_until, train_rows=args.train_rows)
+
+
+def _fitted_columns(detector):
+    names = getattr(detector, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
+
+
+def _write_scores(args, detector, table, time_column):
+    from ._serialization import _atomic_write
+    from ._tables import _check_columns
+
+    keep = ([time_column] if time_column else []) + list(table.X.columns)
+    if args.label_column:
+        _check_columns(table.frame, [args.label_column], args.data)
+        keep.append(args.label_column)
+    scores = detector.score_samples(table.X)
+    decision = scores - detector.offset_
+    predicted = (decision >= 0).astype(int) * 2 - 1  # predict(): -1 anomaly, +1 normal
+    clash = sorted(set(keep) & set(_OUTPUT_COLUMNS))
+    if clash:
+        raise ValueError(f"input column(s) {', '.join(map(repr, clash))} would clash with "
+                         "the output columns score, decision, predicted; rename them.")
+    out = table.frame[keep].copy()
+    out["score"], out["decision"], out["predicted"] = scores, decision, predicted
+    if args.plot:  # before writing the CSV: a plotting error leaves no partial outputs
+        figure = _figure(args, table, scores, detector.offset_, predicted)
+    _atomic_write(args.output, lambda f: f.write(out.to_csv(index=False).encode()))
+    _say(f"scored {len(out)} rows: {int((predicted == -1).sum())} flagged as anomalies "
+         f"(score below the threshold {detector.offset_:.4g}).")
+    _say(f"scores written to {args.output}")
+    if args.plot:
+        try:
+            _atomic_write(args.plot, lambda f: figure.savefig(f, format="png", dpi=110))
+        finally:
+            import matplotlib.pyplot as plt
+
+            plt.close(figure)
+        _say(f"plot written to {args.plot}")
+
+
+def _figure(args, table, scores, threshold, predicted):
+    try:
+        import matplotlib
+    except ImportError:
+        raise ImportError('--plot needs matplotlib: pip install "skvaelstm[plot]"') from None
+    matplotlib.use("Agg")  # files only: never open a window
+    from .plotting import plot_anomalies
+
+    labels = table.frame[args.label_column].to_numpy() if args.label_column else None
+    return plot_anomalies(table.X, scores, threshold=threshold, flagged=predicted,
+                          labels=labels, timestamps=table.time,
+                          title=os.path.basename(args.data))
+
+
+def _check_outputs(args):
+    for path in (args.output, getattr(args, "plot", None), getattr(args, "save_model", None)):
+        if path:
+            _check_output(path, args.data)
+
+
+def _check_output(path, data):
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(2, "output folder does not exist", folder)
+    if os.path.exists(path) and os.path.samefile(path, data):
+        raise ValueError(f"{path} is the input file; refusing to overwrite it.")
+
+
+def _model_options(args):
+    options = {name: getattr(args, name) for name in (
+        "window_size", "code_size", "n_windows", "vae_hidden_size", "lstm_hidden_size",
+        "max_iter", "batch_size", "contamination", "score_aggregation", "device",
+        "random_state", "validation_fraction", "n_iter_no_change")
+        if getattr(args, name) is not None}
+    if args.learning_rate is not None:
+        options["learning_rate_init"] = args.learning_rate
+    options["early_stopping"] = not args.no_early_stopping
+    options["verbose"] = min(args.verbose, 2)
+    return options
+
+
+def _contamination(text):
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number, got {text!r}") from None
+
+
+def _column_list(text):
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _describe(exc):
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        return f"{exc.filename}: {exc.strerror}"
+    text = " ".join(str(exc).split())  # one line, whatever the message
+    return text or type(exc).__name__
+
+
+def _say(message):
+    print(message, flush=True)
+
+
+def _note(message):
+    print(f"skvaelstm: note: {message}", file=sys.stderr, flush=True)
+
+
+def _error(message):
+    print(f"skvaelstm: error: {message}", file=sys.stderr, flush=True)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"skvaelstm: warning: {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# argument parser
+# --------------------------------------------------------------------------
+def _parser():
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=0,
+                        help="progress bars and full tracebacks; -vv: one log line per epoch")
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("data", metavar="DATA", help="CSV file (.csv, .csv.gz, ...) or Parquet "
+                      "file (.parquet, .pq; needs pyarrow), one row per time step")
+    data.add_argument("--time-column", metavar="NAME", help="column of timestamps (or "
+                      "numbers); rows must be sorted by it, without duplicates or gaps "
+                      "(score: default from the model)")
+    data.add_argument("--columns", metavar="A,B", type=_column_list, help="channels, comma "
+                      "separated (default: every other column; score: the model's)")
+    data.add_argument("--sort", action="store_true", help="sort the rows by time instead of "
+                      "refusing unsorted files")
+    data.add_argument("--allow-duplicates", action="store_true",
+                      help="keep rows with repeated timestamps, in file order")
+    data.add_argument("--allow-gaps", action="store_true", help="accept irregular sampling "
+                      "(steps over 1.5 x the median step) instead of refusing it")
+    model = argparse.ArgumentParser(add_help=False)
+    group = model.add_argument_group("training rows")
+    rows = group.add_mutually_exclusive_group()
+    rows.add_argument("--train-until", metavar="TIME", help="train on the rows strictly "
+                      "before TIME (default: all rows)")
+    rows.add_argument("--train-rows", metavar="N", type=int, help="train on the first N rows")
+    group = model.add_argument_group("model options (defaults: VAELSTMDetector's)")
+    for flag, kind, text in (
+            ("--window-size", int, "rows per window (48)"),
+            ("--code-size", int, "latent code size (6)"),
+            ("--n-windows", int, "windows per LSTM sequence (12)"),
+            ("--vae-hidden-size", int, "VAE width (128)"),
+            ("--lstm-hidden-size", int, "LSTM units (32)"),
+            ("--max-iter", int, "maximum epochs per stage (100)"),
+            ("--batch-size", int, "mini-batch size (256)"),
+            ("--learning-rate", float, "Adam learning rate (0.002)"),
+            ("--contamination", _contamination,
+             "share of training rows flagged: auto (1%%) or a number in (0, 0.5]"),
+            ("--score-aggregation", str, "mean, max or newest (mean)"),
+            ("--validation-fraction", float, "validation tail share (0.1)"),
+            ("--n-iter-no-change", int, "early-stopping patience (10)"),
+            ("--random-state", int, "seed; fix it for reproducible models (none)"),
+            ("--device", str, "auto, cpu, cuda, cuda:N or mps (auto)")):
+        metavar = {int: "N", float: "X", str: "NAME"}.get(kind, "X")
+        group.add_argument(flag, type=kind, metavar=metavar, help=text)
+    group.add_argument("--no-early-stopping", action="store_true",
+                       help="train on all rows, no validation tail")
+    output = argparse.ArgumentParser(add_help=False)
+    output.add_argument("--plot", metavar="PNG", help="also write a plot (needs matplotlib)")
+    output.add_argument("--label-column", metavar="NAME", help="known anomalies (0/1 or "
+                        "+1/-1): copied to the output and shaded in the plot")
+
+    parser = argparse.ArgumentParser(
+        prog="skvaelstm", description="VAE-LSTM anomaly detection for time series.",
+        epilog="Exit codes: 0 ok, 2 user error, 1 internal error. "
+               "Run 'skvaelstm demo' for a first example.")
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"skvaelstm {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    sub = commands.add_parser("demo", parents=[common], usage="%(prog)s [-o DIR] [options]",
+                              help="fit and evaluate on the NYC "
+                              "taxi series; write scores, a plot and a model")
+    sub.add_argument("-o", "--output", default="skvaelstm-demo", metavar="DIR",
+                     help="output folder (default: ./skvaelstm-demo)")
+    sub.add_argument("--max-iter", type=int, help="epochs per stage (default 100; "
+                     "2 for a quick check)")
+    sub.set_defaults(run=_demo)
+    sub = commands.add_parser("fit", parents=[common, data, model],
+                              usage="%(prog)s DATA -o MODEL [options]", help="fit a model on a "
+                              "series and save it")
+    sub.add_argument("-o", "--output", required=True, metavar="MODEL",
+                     help="model file to write (e.g. model.skv)")
+    sub.set_defaults(run=_fit)
+    sub = commands.add_parser("score", parents=[common, data, output],
+                              usage="%(prog)s DATA -m MODEL -o CSV [options]",
+                              help="score a series with a saved model")
+    sub.add_argument("-m", "--model", required=True, metavar="MODEL", help="model file")
+    sub.add_argument("-o", "--output", required=True, metavar="CSV", help="scores CSV to "
+                     "write: time, channels, score, decision, predicted (-1 = anomaly)")
+    sub.add_argument("--trusted", action="store_true", help="allow pickle/joblib model files "
+                     "(they can run code: only for files you trust)")
+    sub.set_defaults(run=_score)
+    sub = commands.add_parser("detect", parents=[common, data, model, output],
+                              usage="%(prog)s DATA -o CSV [options]",
+                              help="fit and score in one step")
+    sub.add_argument("-o", "--output", required=True, metavar="CSV", help="scores CSV")
+    sub.add_argument("--save-model", metavar="MODEL", help="also save the model")
+    sub.set_defaults(run=_detect)
+    return parser
