@@ -45,15 +45,17 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
     n_windows : int, default=12
         Windows per LSTM training sequence (the paper's ``l_seq``): a prediction
         reads up to ``n_windows - 1`` preceding windows. At least 2.
-    vae_hidden_size : int, default=128
+    vae_hidden_size : int, default=64
         Width of the VAE (the paper's ``num_hidden_units``, 512 there); the
-        convolution channels grow from ``vae_hidden_size // 16``.
-    lstm_hidden_size : int, default=32
+        convolution channels grow from ``vae_hidden_size // 16``. The default
+        was chosen on NAB tuning series (benchmarks/results/tune_defaults.md):
+        wider networks scored no better and fit 2-4x slower.
+    lstm_hidden_size : int, default=16
         Units of each of the two LSTM layers (64 in the paper).
     sigma : float, default=0.1
         Fixed standard deviation of the Gaussian likelihood of the VAE (in
         standardised units); it weights reconstruction against the KL term.
-    score_aggregation : {"mean", "max", "newest"}, default="mean"
+    score_aggregation : {"mean", "max", "newest"}, default="newest"
         How a row's errors in the predicted windows covering it become its
         score. Every row ``r >= window_size`` is covered by the
         ``min(window_size, r - window_size + 1)`` windows starting in
@@ -62,7 +64,8 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
         - ``"mean"``: the mean of these errors;
         - ``"max"``: their maximum;
         - ``"newest"``: the error in the window starting at ``r``, predicted
-          from the most recent context.
+          from the most recent context (the default: best mean VUS-PR on the
+          tuning series, see benchmarks/results/tune_defaults.md).
 
         Each predicted window reads only rows before its start, so a row's
         score never depends on later rows: scoring a prefix of a series gives
@@ -72,7 +75,10 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
         ``offset_``:
 
         - if ``"auto"``, ``offset_`` is the 1st percentile of the training
-          scores (1% of training rows are flagged);
+          scores (1% of training rows are flagged). On the NAB tuning series
+          this flagged about 15% of the normal rows after the training segment
+          (data drift); thresholds from the held-out validation tail flagged
+          twice as many (benchmarks/results/tune_defaults.md);
         - if a float in (0, 0.5], that percentile, as in ``IsolationForest``.
     max_iter : int, default=100
         Maximum epochs of each training stage (VAE, then LSTM).
@@ -187,8 +193,8 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, *, window_size=48, code_size=6, n_windows=12, vae_hidden_size=128,
-                 lstm_hidden_size=32, sigma=0.1, score_aggregation="mean",
+    def __init__(self, *, window_size=48, code_size=6, n_windows=12, vae_hidden_size=64,
+                 lstm_hidden_size=16, sigma=0.1, score_aggregation="newest",
                  contamination="auto", max_iter=100, batch_size=256, learning_rate_init=2e-3,
                  early_stopping=True, validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
                  device="auto", verbose=0, random_state=None):
