@@ -1,20 +1,20 @@
 """The scikit-learn estimator: ``VAELSTMDetector``."""
 
-import copy
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._device import _available_or_cpu, _resolve_device
+from ._device import _DevicePortablePickle, _resolve_device
 from ._lstm import _init_lstm_weights, _LatentLSTM
 from ._scaling import _standardisation, _standardise
 from ._scoring import _row_errors
 from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
 from ._vae import _VAE, _init_weights
+from ._validation import _validate
 from ._windowing import _chronological_split, _min_fit_rows
 
 __all__ = ["VAELSTMDetector"]
@@ -23,7 +23,7 @@ __all__ = ["VAELSTMDetector"]
 _AUTO_CONTAMINATION = 0.01
 
 
-class VAELSTMDetector(OutlierMixin, BaseEstimator):
+class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
     """VAE-LSTM hybrid anomaly detector for (multivariate) time series.
 
     A variational auto-encoder (VAE) learns windows of ``window_size``
@@ -85,7 +85,9 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
     batch_size : int, default=256
         Windows (VAE) or sequences (LSTM) per mini-batch.
     learning_rate_init : float, default=2e-3
-        Adam learning rate of both stages.
+        Adam learning rate of both stages. Training that diverges (a non-finite
+        loss or weight, or a loss 1e4 times that of the untrained network)
+        raises ``FloatingPointError`` and leaves the estimator as it was.
     early_stopping : bool, default=True
         Hold out the last ``validation_fraction`` of the training rows (a
         chronological tail, never a random split of overlapping windows), stop
@@ -118,8 +120,9 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
     mean_ : ndarray of shape (n_features_in_,)
         Per-channel mean of the training data.
     scale_ : ndarray of shape (n_features_in_,)
-        Per-channel standard deviation of the training data (1 for constant
-        channels, which must not divide by zero).
+        Per-channel standard deviation of the training data (for constant
+        channels, which must not divide by zero: 1, or the float64 resolution
+        of the mean when that is larger).
     vae_ : torch.nn.Module
         The fitted VAE (``encoder`` and ``decoder``).
     lstm_ : torch.nn.Module
@@ -246,7 +249,7 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
         return self
 
     def _fit(self, X):
-        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = _validate(self, X, reset=True)
         n_samples = X.shape[0]
         min_rows = _min_fit_rows(self.window_size, self.n_windows, self.early_stopping,
                                  self.validation_fraction)
@@ -289,6 +292,10 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
         scores = -_row_errors(vae, lstm, X, mean, scale, window_size=self.window_size,
                               n_windows=self.n_windows,
                               aggregation=self.score_aggregation, device=device)
+        if not np.all(np.isfinite(scores)):
+            raise FloatingPointError(
+                "the trained networks give non-finite scores on the training data; lower "
+                "learning_rate_init or check the input for extreme values.")
         contamination = (_AUTO_CONTAMINATION if self.contamination == "auto"
                          else self.contamination)
         self.mean_, self.scale_ = mean, scale
@@ -321,7 +328,7 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,), dtype float64
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        X = _validate(self, X, reset=False)
         return self._score_samples(X)
 
     def _score_samples(self, X):
@@ -331,10 +338,15 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
                 f"n_samples={X.shape[0]} is too few to score: VAELSTMDetector with "
                 f"window_size={self.window_size} needs at least {self.window_size + 1} rows."
             )
-        return -_row_errors(self.vae_, self.lstm_, X, self.mean_, self.scale_,
-                            window_size=self.window_size,
-                            n_windows=self.n_windows, aggregation=self.score_aggregation,
-                            device=self.device_)
+        scores = -_row_errors(self.vae_, self.lstm_, X, self.mean_, self.scale_,
+                              window_size=self.window_size,
+                              n_windows=self.n_windows, aggregation=self.score_aggregation,
+                              device=self.device_)
+        if not np.all(np.isfinite(scores)):  # never hand out NaN or infinite scores
+            raise ValueError(
+                "the scores of X are not finite: the networks overflow on it (X is far "
+                "outside the training data, or the model's weights are damaged).")
+        return scores
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative values are anomalies.
@@ -396,18 +408,3 @@ class VAELSTMDetector(OutlierMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")
-
-    def __getstate__(self):
-        # device-portable pickles: networks are stored on the CPU.
-        state = self.__dict__.copy()
-        for name in ("vae_", "lstm_"):
-            if name in state:
-                state[name] = copy.deepcopy(state[name]).cpu()
-        return state
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        if "device_" in state:
-            self.device_ = _available_or_cpu(state["device_"])
-            self.vae_ = self.vae_.to(self.device_)
-            self.lstm_ = self.lstm_.to(self.device_)

@@ -1,5 +1,6 @@
 """Resolution of the ``device`` parameter to a ``torch.device``."""
 
+import copy
 import warnings
 
 import torch
@@ -60,3 +61,24 @@ def _available_or_cpu(device, stacklevel=3):
                       "it is loaded on the CPU.", UserWarning, stacklevel=stacklevel)
         return torch.device("cpu")
     return device
+
+
+class _DevicePortablePickle:
+    """Pickles that load anywhere: networks are stored on the CPU and moved back
+    to the fitted device on load, or to the CPU with a warning if it is missing
+    (a GPU-trained model must unpickle on a CPU-only machine)."""
+
+    def __getstate__(self):
+        # a copy: on Python >= 3.11 object.__getstate__ returns the live __dict__
+        state = dict(super().__getstate__())
+        for name in ("vae_", "lstm_"):
+            if name in state:
+                state[name] = copy.deepcopy(state[name]).cpu()
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "device_" in state:
+            self.device_ = _available_or_cpu(state["device_"])
+            self.vae_ = self.vae_.to(self.device_)
+            self.lstm_ = self.lstm_.to(self.device_)

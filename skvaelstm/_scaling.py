@@ -5,11 +5,24 @@ import numpy as np
 # Standardised values beyond this cannot be represented safely in float32
 # (squared errors would overflow to inf).
 _MAX_STANDARDISED = 1e15
+# Standard deviations below this are recomputed without squaring tiny numbers.
+_UNDERFLOW_SCALE = 1e-100
 
 
 def _standardisation(X):
-    """Per-channel mean and scale; constant channels get scale 1."""
-    with np.errstate(over="ignore", invalid="ignore"):  # reported below instead
+    """Per-channel mean and scale; constant channels get scale 1 (or more, see below).
+
+    The unit of the data must not matter at either end of float64's range:
+
+    - a channel is constant when its standard deviation is within float64's
+      rounding error of its mean (no absolute floor, which would flatten a
+      series measured in units of 1e-20); its scale is then 1, or that rounding
+      error when larger, so that 1e30 +- a few ulps does not standardise to
+      values of 1e14;
+    - deviations below ~1e-154 underflow when squared, so tiny channels are
+      measured in units of their largest deviation.
+    """
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # reported below
         mean = X.mean(axis=0, dtype=np.float64)
         scale = X.std(axis=0, dtype=np.float64)
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
@@ -17,13 +30,23 @@ def _standardisation(X):
             "X has values too large to standardise (the mean or standard deviation "
             "overflows float64); rescale the data."
         )
-    scale[scale < 10 * np.finfo(np.float64).eps * np.maximum(np.abs(mean), 1.0)] = 1.0
+    tiny = scale < _UNDERFLOW_SCALE
+    if np.any(tiny):
+        with np.errstate(under="ignore"):
+            centred = np.asarray(X[:, tiny], dtype=np.float64) - mean[tiny]
+            peak = np.max(np.abs(centred), axis=0)
+            unit = np.where(peak > 0, peak, 1.0)
+            scale[tiny] = unit * (centred / unit).std(axis=0)
+    resolution = 10 * np.finfo(np.float64).eps * np.abs(mean)
+    constant = scale <= resolution
+    scale[constant] = np.maximum(resolution[constant], 1.0)
     return mean, scale
 
 
 def _standardise(X, mean, scale):
     """``(X - mean) / scale`` as float32, refusing values float32 cannot hold."""
-    Z = (np.asarray(X, dtype=np.float64) - mean) / scale
+    with np.errstate(over="ignore"):  # overflow gives inf, refused below
+        Z = (np.asarray(X, dtype=np.float64) - mean) / scale
     if not np.all(np.abs(Z) < _MAX_STANDARDISED):
         raise ValueError(
             f"X has values more than {_MAX_STANDARDISED:.0e} training standard deviations "

@@ -6,7 +6,10 @@ Rows are numbered as "data rows" from 1, not counting the CSV header.
 """
 
 import difflib
+import lzma
 import os
+import re
+import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,12 +54,51 @@ def _read_table(path):
             raise ImportError(f"reading {path} needs pyarrow: pip install "
                               '"skvaelstm[parquet]" (or pip install pyarrow).') from exc
     try:
-        return pd.read_csv(path)
+        frame = pd.read_csv(path)
     except pd.errors.EmptyDataError:
         raise ValueError(f"{path} is empty.") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path} is not a readable CSV file: "
-                         f"{str(exc).strip().splitlines()[0]}") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, EOFError, zipfile.BadZipFile,
+            lzma.LZMAError) as exc:  # EOFError etc.: damaged .gz/.zip/.xz files
+        raise ValueError(f"{path} is not a readable CSV file: {_first_line(exc)}") from None
+    except OSError as exc:
+        if exc.filename is not None:  # e.g. permission denied: the OS names the file
+            raise
+        # gzip and bz2 report a damaged file as an OSError without its name
+        raise ValueError(f"{path} is not a readable CSV file: {_first_line(exc)}") from None
+    if len(frame.columns) == 1:
+        name = str(frame.columns[0])
+        separator = next((sep for sep in (";", "\t", "|") if sep in name), None)
+        if separator is not None:
+            raise ValueError(
+                f"{path} has a single column {_show(name)}: its fields seem to be separated by "
+                f"{separator!r}, but only comma-separated files are read; convert the file.")
+    return frame
+
+
+def _check_header(frame, path):
+    """Refuse a CSV whose header line holds values: its first row would become names."""
+    names = [str(c) for c in frame.columns]
+    if names and all(_looks_like_data(name) for name in names):
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        raise ValueError(
+            f"{path} seems to have no header line: its first line ({_show(shown)}) holds "
+            "values, not column names; add a header line (or, if these are the names, "
+            "choose the channels with --columns).")
+
+
+def _looks_like_data(name):
+    """A number or an ISO date/time (pandas renames a repeated name "x" to "x.1")."""
+    text = re.sub(r"\.[0-9]+$", "", name.strip())
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return bool(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9:.]+)?", text))
+
+
+def _first_line(exc):
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 def _prepare(frame, *, path, time_column=None, columns=None, sort=False,
@@ -96,6 +138,8 @@ def _check_columns(frame, wanted, path):
         if name not in frame.columns:
             close = difflib.get_close_matches(str(name), present, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
+            if all(_looks_like_data(n) for n in present):
+                hint += " (the file seems to have no header line: its first line holds values)"
             shown = ", ".join(present[:20]) + (", ..." if len(present) > 20 else "")
             raise ValueError(f"{path} has no column {name!r}{hint}; its columns are: {shown}.")
     duplicated = sorted({n for n in wanted if list(wanted).count(n) > 1})

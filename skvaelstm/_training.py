@@ -25,6 +25,10 @@ _VAE_BETAS = (0.9, 0.95)
 _LSTM_BETAS = (0.9, 0.999)
 # Windows per validation forward pass.
 _EVAL_CHUNK = 4096
+# A stage has diverged when an epoch's loss exceeds this multiple of the loss of
+# the untrained network (at least 1): inputs are standardised, so healthy
+# training only lowers the loss; a finite 1e29 is as broken as NaN.
+_DIVERGENCE_FACTOR = 1e4
 
 
 def _make_generators(seed, device):
@@ -73,9 +77,14 @@ def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter,
         ``loss`` and ``validation_loss`` lists (one entry per epoch), ``n_iter``
         and ``best_validation_loss``.
     """
+    if not learning_rate / (1.0 - betas[0]) < float(np.finfo(np.float32).max):
+        # torch would fail inside Adam's first step with an obscure RuntimeError
+        raise ValueError(f"learning_rate_init={learning_rate:g} is too large: Adam's first "
+                         "step overflows float32.")
     optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate, betas=betas)
     losses, val_losses = [], []
     best, best_state, stall = math.inf, None, 0
+    limit = None  # set from the loss of the untrained network (first batch)
     bar = _progress(verbose, stage, max_iter)
     try:
         for epoch in range(1, max_iter + 1):
@@ -89,18 +98,17 @@ def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter,
                 loss.backward()
                 optimizer.step()
                 total += loss.item() * len(index)
+                if limit is None:
+                    limit = _DIVERGENCE_FACTOR * max(total / len(index), 1.0)
             epoch_loss = total / n_train
-            if not math.isfinite(epoch_loss):
-                raise FloatingPointError(
-                    f"{stage} training diverged at epoch {epoch} (loss={epoch_loss}); "
-                    "lower learning_rate_init or check the input for extreme values."
-                )
+            _check_divergence(stage, epoch, "loss", epoch_loss, limit)
             losses.append(epoch_loss)
             monitored = epoch_loss
             if validation_loss is not None:
                 module.eval()
                 with torch.no_grad():
                     monitored = validation_loss()
+                _check_divergence(stage, epoch, "validation loss", monitored, math.inf)
                 val_losses.append(monitored)
             if monitored < best - tol:
                 best, stall = monitored, 0
@@ -123,6 +131,11 @@ def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter,
             bar.close()
     if best_state is not None:
         module.load_state_dict(best_state)
+    if not all(torch.isfinite(p).all() for p in module.parameters()):
+        # the last step's loss was computed before the step: only the weights show it
+        raise FloatingPointError(
+            f"{stage} training diverged: its last update made the weights non-finite; "
+            "lower learning_rate_init or check the input for extreme values.")
     module.eval()
     return {
         "loss": losses,
@@ -130,6 +143,17 @@ def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter,
         "n_iter": len(losses),
         "best_validation_loss": best if validation_loss is not None else None,
     }
+
+
+def _check_divergence(stage, epoch, name, value, limit):
+    """Raise ``FloatingPointError`` for a non-finite loss or one above ``limit``."""
+    if math.isfinite(value) and value <= limit:
+        return
+    raise FloatingPointError(
+        f"{stage} training diverged at epoch {epoch} ({name}={value:.4g}"
+        + (f", over {_DIVERGENCE_FACTOR:g} times that of the untrained network"
+           if math.isfinite(value) else "")
+        + "); lower learning_rate_init or check the input for extreme values.")
 
 
 def _report(bar, verbose, stage, epoch, max_iter, loss, val_losses):

@@ -51,7 +51,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         _error("interrupted.")
         return _EXIT_INTERRUPTED
-    except (OSError, ValueError, ImportError) as exc:  # the user's input or setup
+    except (OSError, ValueError, ImportError, FloatingPointError) as exc:
+        # the user's input or setup (FloatingPointError: training diverged, e.g.
+        # with a too large --learning-rate)
         if verbose:
             traceback.print_exc()
         _error(_describe(exc))
@@ -132,6 +134,7 @@ def _detect(args):
     _check_outputs(args)
     table = _load(args, args.time_column, args.columns)
     n_train = _train_count(args, table)
+    _output_columns(args, table, args.time_column)  # before the fit and the model file
     detector = VAELSTMDetector(**_model_options(args)).fit(table.X.iloc[:n_train])
     _say(f"fitted on {n_train} rows (epochs VAE/LSTM: "
          f"{detector.n_iter_[0]}/{detector.n_iter_[1]}).")
@@ -145,10 +148,13 @@ def _detect(args):
 # helpers
 # --------------------------------------------------------------------------
 def _load(args, time_column, columns):
-    from ._tables import _prepare, _read_table
+    from ._tables import _check_header, _prepare, _read_table
 
     frame = _read_table(args.data)
     exclude = [getattr(args, "label_column", None)]
+    if columns is None and time_column is None and not args.data.lower().endswith(
+            (".parquet", ".pq")):
+        _check_header(frame, args.data)  # no column named: the header must look like names
     if columns is None:
         columns = [c for c in frame.columns if c != time_column and c not in exclude]
     table = _prepare(frame, path=args.data, time_column=time_column, columns=columns,
@@ -170,21 +176,28 @@ def _fitted_columns(detector):
     return None if names is None else [str(n) for n in names]
 
 
-def _write_scores(args, detector, table, time_column):
-    from ._serialization import _atomic_write
+def _output_columns(args, table, time_column):
+    """Input columns copied to the scores CSV, checked (also before a long fit)."""
     from ._tables import _check_columns
 
     keep = ([time_column] if time_column else []) + list(table.X.columns)
     if args.label_column:
         _check_columns(table.frame, [args.label_column], args.data)
         keep.append(args.label_column)
-    scores = detector.score_samples(table.X)
-    decision = scores - detector.offset_
-    predicted = (decision >= 0).astype(int) * 2 - 1  # predict(): -1 anomaly, +1 normal
     clash = sorted(set(keep) & set(_OUTPUT_COLUMNS))
     if clash:
         raise ValueError(f"input column(s) {', '.join(map(repr, clash))} would clash with "
                          "the output columns score, decision, predicted; rename them.")
+    return keep
+
+
+def _write_scores(args, detector, table, time_column):
+    from ._serialization import _atomic_write
+
+    keep = _output_columns(args, table, time_column)
+    scores = detector.score_samples(table.X)
+    decision = scores - detector.offset_
+    predicted = (decision >= 0).astype(int) * 2 - 1  # predict(): -1 anomaly, +1 normal
     out = table.frame[keep].copy()
     out["score"], out["decision"], out["predicted"] = scores, decision, predicted
     if args.plot:  # before writing the CSV: a plotting error leaves no partial outputs
@@ -203,11 +216,16 @@ def _write_scores(args, detector, table, time_column):
         _say(f"plot written to {args.plot}")
 
 
-def _figure(args, table, scores, threshold, predicted):
+def _matplotlib():
     try:
         import matplotlib
     except ImportError:
         raise ImportError('--plot needs matplotlib: pip install "skvaelstm[plot]"') from None
+    return matplotlib
+
+
+def _figure(args, table, scores, threshold, predicted):
+    matplotlib = _matplotlib()
     matplotlib.use("Agg")  # files only: never open a window
     from .plotting import plot_anomalies
 
@@ -221,6 +239,8 @@ def _check_outputs(args):
     for path in (args.output, getattr(args, "plot", None), getattr(args, "save_model", None)):
         if path:
             _check_output(path, args.data)
+    if getattr(args, "plot", None):  # before a long fit, not after it
+        _matplotlib()
 
 
 def _check_output(path, data):

@@ -1,0 +1,19 @@
+"""Input validation shared by the estimator's fit and scoring methods."""
+
+import numpy as np
+from sklearn.utils.validation import validate_data
+
+
+def _validate(estimator, X, *, reset):
+    """``validate_data`` to float, with the failures scikit-learn leaves obscure made clear."""
+    if hasattr(X, "columns") and X.shape[1] == 0:
+        # numpy fails on a DataFrame without columns ("at least one array or dtype
+        # is required"); an empty array gets the usual "0 feature(s)" message.
+        X = np.empty(X.shape)
+    try:
+        # scikit-learn's finiteness check sums X first: finite values near 1e308
+        # overflow that sum and warn before the element-wise check passes them.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset)
+    except OverflowError as exc:  # a Python int of hundreds of digits in an object array
+        raise ValueError(f"X has a value too large for float64 ({exc}).") from None
