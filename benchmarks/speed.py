@@ -83,33 +83,53 @@ def fit_epoch_seconds(params, n, epochs):
 
 
 def peak_rss_mb(model_path, n):
-    """Peak RSS of a fresh process that loads the model and scores n rows."""
+    """RSS of a fresh process scoring n rows: before, peak while scoring, process peak.
+
+    The peak while scoring is sampled from /proc every 5 ms by a thread, so that
+    the temporaries of generating the test series do not hide the scoring cost.
+    """
     code = f"""
-import pickle, resource, sys, numpy as np
+import gc, pickle, resource, sys, threading, time
 sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
 from speed import series, _ChunkedIForest
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 model = pickle.load(open({model_path!r}, "rb"))
 X = series({n})
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+gc.collect()
+before, peak, done = rss(), [0.0], threading.Event()
+def sample():
+    while not done.is_set():
+        peak[0] = max(peak[0], rss())
+        time.sleep(0.005)
+thread = threading.Thread(target=sample)
+thread.start()
 model.score_samples(X)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(before / 1024, after / 1024)
+done.set()
+thread.join()
+print(before, max(peak[0], rss()), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
-    return float(out[0]), float(out[1])
+    return [float(value) for value in out]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only (smoke test)")
+    parser.add_argument("--memory-only", action="store_true",
+                        help="re-measure only the memory table, keep the other numbers")
     args = parser.parse_args()
     previous_path = RESULTS / "speed.json"
     previous = json.loads(previous_path.read_text()) if previous_path.exists() else None
+    if args.memory_only:
+        return _memory_only(previous)
     fit_sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6]
     score_sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6, 10**7]
     repeats = 1 if args.quick else 3
-    results = {"machine": machine(), "gpu": torch.cuda.is_available(), "models": {}}
+    results = {"machine": machine(), "gpu": torch.cuda.is_available(), "models": {},
+               "flops": flops_per_row()}
 
     taxi = load_nab("nyc_taxi").data[:10_000]
     for name, params in MODELS.items():
@@ -159,6 +179,48 @@ def main():
     print(f"written: {path}")
 
 
+def flops_per_row():
+    """Model FLOPs per scored row (torch's counter: encoder + decoder + LSTM matmuls)
+    and the matmul rate this machine sustains, to tell slow code from slow hardware."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from skvaelstm._lstm import _LatentLSTM
+    from skvaelstm._vae import _VAE
+
+    out = {}
+    for name, params in MODELS.items():
+        p = {**VAELSTMDetector().get_params(), **params}
+        vae = _VAE(1, p["window_size"], p["code_size"], p["vae_hidden_size"]).eval()
+        lstm = _LatentLSTM(p["code_size"], p["lstm_hidden_size"]).eval()
+        with torch.inference_mode(), FlopCounterMode(display=False) as counter:
+            vae.encoder(torch.zeros(1, 1, p["window_size"]))
+            vae.decoder(torch.zeros(1, p["code_size"]))
+            lstm(torch.zeros(1, p["n_windows"] - 1, p["code_size"]))
+        out[name] = counter.get_total_flops()
+    a = torch.randn(2048, 2048)
+    seconds = median_time(lambda: a @ a, 5)
+    out["matmul_gflops"] = 2 * 2048**3 / seconds / 1e9
+    return out
+
+
+def _memory_only(results):
+    results["flops"] = flops_per_row()
+    taxi = load_nab("nyc_taxi").data[:10_000]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        models = {"default": VAELSTMDetector(random_state=0).fit(taxi),
+                  "IsolationForest+LagWindows(48)": _ChunkedIForest().fit(taxi)}
+    sizes = sorted(int(n) for n in results["models"]["default"]["score_rows_s"])
+    for name, model in models.items():
+        with tempfile.NamedTemporaryFile(suffix=".pkl", delete=False) as f:
+            pickle.dump(model, f)
+        results["models"][name]["rss_mb"] = peak_rss_mb(f.name, sizes[-1])
+        os.unlink(f.name)
+    fit_sizes = sorted(int(n) for n in results["models"]["default"]["fit_epoch_s"])
+    path = write_results("speed", results, _report(results, None, fit_sizes, sizes, 3))
+    print(path.read_text())
+
+
 def _report(results, previous, fit_sizes, score_sizes, repeats):
     models = results["models"]
     old = (previous or {}).get("models", {})
@@ -177,10 +239,17 @@ def _report(results, previous, fit_sizes, score_sizes, repeats):
                 for name in models if models[name]["fit_epoch_s"]]
     default_if = models["default"]["score_rows_s"][str(score_sizes[-1])] / \
         models["IsolationForest+LagWindows(48)"]["score_rows_s"][str(score_sizes[-1])]
-    rss = [[name, f"{m['rss_mb'][0]:.0f}", f"{m['rss_mb'][1]:.0f}"]
+    rss = [[name] + [f"{value:.0f}" for value in m["rss_mb"]]
            for name, m in models.items() if "rss_mb" in m]
     full = [[name, f"{m['full_fit_10k_s']:.1f}", str(m.get("full_fit_10k_epochs", "–"))]
             for name, m in models.items()]
+    flops = results.get("flops", {})
+    flop_lines = "\n".join(
+        f"- {name}: {flops[name] / 1e6:.2f} MFLOP per scored row -> at most "
+        f"{flops['matmul_gflops'] * 1e9 / flops[name]:,.0f} rows/s if every FLOP ran at the "
+        f"large-matmul rate ({flops['matmul_gflops']:.0f} GFLOP/s measured); measured "
+        f"{models[name]['score_rows_s'][str(score_sizes[min(2, len(score_sizes) - 1)])]:,.0f}"
+        for name in MODELS if name in flops)
     gpu = ("a CUDA GPU was available and used" if results["gpu"] else
            "no GPU: this session was not lent a GPU machine, so all numbers are CPU only")
     return f"""# Speed and memory
@@ -203,9 +272,14 @@ Command: `python benchmarks/speed.py`. Medians of {repeats} runs for sizes <= 10
 
 Default VAELSTMDetector / IsolationForest scoring speed at {score_sizes[-1]:,} rows: {default_if:.2f}x.
 
+Where the time goes (torch's FLOP counter; small convolutions and the depth-to-space
+copies of the decoder run well below the large-matmul rate):
+{flop_lines}
+
 ## Peak memory (RSS, MB) of a fresh process scoring {score_sizes[-1]:,} univariate rows
 
-{markdown_table(["model", "before scoring", "peak"], rss)}
+{markdown_table(["model", "after loading model and data", "peak while scoring",
+                 "process peak (incl. generating the data)"], rss)}
 """
 
 
