@@ -17,7 +17,9 @@ from skvaelstm.datasets import fetch_nab, list_nab, load_nab
 REAL_DOWNLOAD = _nab_files._download  # captured before any test patches it
 
 # The local NAB copy the project was built from; optional.
-NAB_HOME = Path("/work/shared/data/nab")
+# the project's shared data folder sits next to the checkout (../shared/data/nab)
+NAB_HOME = Path(os.environ.get("SKVAELSTM_NAB_HOME")
+                or Path(__file__).resolve().parents[2] / "shared" / "data" / "nab")
 needs_nab_home = pytest.mark.skipif(
     not (NAB_HOME / "labels" / "combined_windows.json").is_file(),
     reason=f"local NAB checkout {NAB_HOME} not available",
