@@ -196,3 +196,18 @@ def test_auto_threads_follow_the_backend():
 def test_series_must_be_a_mapping():
     with pytest.raises(TypeError, match="mapping"):
         fit_fleet(VAELSTMDetector(**TINY), [seasonal(100)])
+
+
+def _worker_torch_threads():
+    import torch
+
+    return torch.get_num_threads()
+
+
+def test_loky_workers_cap_torch_threads():
+    # the README promises that GridSearchCV(n_jobs=k) does not oversubscribe:
+    # loky sets OMP_NUM_THREADS = cores // k in its workers and torch follows it
+    from joblib import Parallel, cpu_count, delayed
+
+    threads = Parallel(n_jobs=2)(delayed(_worker_torch_threads)() for _ in range(2))
+    assert threads == [max(1, cpu_count() // 2)] * 2
