@@ -54,9 +54,7 @@ def _run_demo(output, *, max_iter=None, verbose=0, report=lambda message: None):
     start = time.perf_counter()
     detector.fit(X[train])
     vae_time = time.perf_counter() - start
-    scores = detector.score_samples(X)
-    decision = scores - detector.offset_
-    predicted = np.where(decision < 0, -1, 1)
+    scores, decision, predicted = detector._scored(X)
 
     report("fitting LagWindows(48) + IsolationForest on the same rows...")
     start = time.perf_counter()

@@ -289,9 +289,7 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         lstm_history = _fit_lstm(vae, lstm, series, split, self.window_size, self.n_windows,
                                  common)
 
-        scores = -_row_errors(vae, lstm, X, mean, scale, window_size=self.window_size,
-                              n_windows=self.n_windows,
-                              aggregation=self.score_aggregation, device=device)
+        scores = self._network_scores(vae, lstm, X, mean, scale, device)
         if not np.all(np.isfinite(scores)):
             raise FloatingPointError(
                 "the trained networks give non-finite scores on the training data; lower "
@@ -338,15 +336,27 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
                 f"n_samples={X.shape[0]} is too few to score: VAELSTMDetector with "
                 f"window_size={self.window_size} needs at least {self.window_size + 1} rows."
             )
-        scores = -_row_errors(self.vae_, self.lstm_, X, self.mean_, self.scale_,
-                              window_size=self.window_size,
-                              n_windows=self.n_windows, aggregation=self.score_aggregation,
-                              device=self.device_)
+        scores = self._network_scores(self.vae_, self.lstm_, X, self.mean_, self.scale_,
+                                      self.device_)
         if not np.all(np.isfinite(scores)):  # never hand out NaN or infinite scores
             raise ValueError(
                 "the scores of X are not finite: the networks overflow on it (X is far "
                 "outside the training data, or the model's weights are damaged).")
         return scores
+
+    def _network_scores(self, vae, lstm, X, mean, scale, device):
+        """Scores of validated ``X`` with the given networks and scaling: the one
+        path behind both ``offset_`` (in ``fit``) and ``score_samples``."""
+        return -_row_errors(vae, lstm, X, mean, scale, window_size=self.window_size,
+                            n_windows=self.n_windows, aggregation=self.score_aggregation,
+                            device=device)
+
+    def _scored(self, X):
+        """``score_samples``, ``decision_function`` and ``predict`` of ``X`` from one
+        pass of the networks (for callers that report all three)."""
+        scores = self.score_samples(X)
+        decision = scores - self.offset_
+        return scores, decision, np.where(decision < 0, -1, 1)
 
     def decision_function(self, X):
         """``score_samples(X) - offset_``: negative values are anomalies.
@@ -372,10 +382,7 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         -------
         labels : ndarray of shape (n_samples,), dtype int
         """
-        decision = self.decision_function(X)
-        labels = np.ones(decision.shape[0], dtype=int)
-        labels[decision < 0] = -1
-        return labels
+        return self._scored(X)[2]
 
     def save(self, path):
         """Write the fitted detector to a safe model file (see ``skvaelstm.persistence``).

@@ -133,12 +133,8 @@ def _task(name, source, model, *, fit, score, train_size, model_dir, threads, re
             if score:
                 stage = "score"
                 start = time.perf_counter()
-                scores = detector.score_samples(X)
+                result.scores, result.decision, result.labels = detector._scored(X)
                 result.score_seconds = time.perf_counter() - start
-                # derived as the estimator does, without running the networks twice more
-                result.scores = scores
-                result.decision = scores - detector.offset_
-                result.labels = np.where(result.decision < 0, -1, 1)
     except Exception as exc:  # noqa: BLE001 - reported per series, see the module notes
         result.error = f"{type(exc).__name__}: {exc}"
         result.stage = stage

@@ -195,9 +195,7 @@ def _write_scores(args, detector, table, time_column):
     from ._serialization import _atomic_write
 
     keep = _output_columns(args, table, time_column)
-    scores = detector.score_samples(table.X)
-    decision = scores - detector.offset_
-    predicted = (decision >= 0).astype(int) * 2 - 1  # predict(): -1 anomaly, +1 normal
+    scores, decision, predicted = detector._scored(table.X)
     out = table.frame[keep].copy()
     out["score"], out["decision"], out["predicted"] = scores, decision, predicted
     if args.plot:  # before writing the CSV: a plotting error leaves no partial outputs
