@@ -64,6 +64,29 @@ def machine():
             f"scikit-learn {sklearn.__version__}, Python {platform.python_version()}")
 
 
+def git_commit():
+    """The checkout's commit, with "+changes" when the tree differs from it."""
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+changes" if dirty.strip() else "")
+
+
+def machine_load():
+    """The 1/5/15-minute load averages, as a string."""
+    try:
+        return " / ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def mean_std(values):
     values = np.asarray(values, dtype=float)
     return float(values.mean()), float(values.std())

@@ -1,182 +1,270 @@
-"""Choose VAELSTMDetector's defaults on NAB series that are NOT the five reported ones.
+"""Choose VAELSTMDetector's defaults on tuning data only: NAB minus the paper's five, and ASD.
 
-For every tuning series the model is fitted on the anomaly-free prefix (rows before
-NAB's first anomaly window) and evaluated on the rest. Compared: architecture
-variants (window, context, width, code size), the row-score aggregation (free: one
-fit, three scorings) and the share of training rows behind contamination="auto".
-Nothing here looks at the five paper series.
+Tuning data:
 
-Usage:  python benchmarks/tune_defaults.py [--seeds 0 1] [--configs default w24 ...]
-Needs NAB (all 58 series): $SKVAELSTM_NAB_HOME, ../shared/data/nab, or a download.
-Writes benchmarks/results/tune_defaults.md and .json.
+* every labelled NAB series except the five series of the paper (which are only
+  reported, in nab_paper.py), each fitted on the rows before NAB's first anomaly
+  window (at least the rows a window-48 fit needs; series whose remaining rows hold
+  a single class are skipped) and evaluated on the rest;
+* the 12 ASD server entities (19 KPIs), fitted on their training rows and evaluated
+  on their test rows, scored together with the training rows as one series.
+
+For each training configuration (network and schedule parameters) every series is
+fitted once per seed; all row-score options are then measured on the same fitted
+networks: ``score_aggregation`` x ``error_source``, and for the multivariate series
+three ways of combining channels (the library's geometric mean and, for comparison,
+the arithmetic mean and the mean of log(1 + e), substituted for
+``skvaelstm._scoring._channel_errors`` here only).
+
+Usage:  python benchmarks/tune_defaults.py [--seeds 0] [--configs previous default ...]
+        [--jobs 2] [--nab-only | --asd-only]
+Needs NAB ($SKVAELSTM_NAB_HOME, ../shared/data/nab or a download) and ASD
+($SKVAELSTM_ASD_HOME or ../shared/data/asd). Writes benchmarks/results/<--out>.md/.json.
 """
 
 import argparse
+import contextlib
+import time
 import warnings
 
 import numpy as np
 import torch
 from _common import (
-    evaluate,
     fmt,
+    git_commit,
     machine,
+    machine_load,
     markdown_table,
     nab_home,
-    timed,
     write_results,
 )
+from asd import asd_home, load_entity
 from joblib import Parallel, delayed
+from nab_paper import SERIES as PAPER_SERIES
 from sklearn.exceptions import ConvergenceWarning
 
-from skvaelstm import VAELSTMDetector
-from skvaelstm._windowing import _chronological_split
-from skvaelstm.datasets import fetch_nab
-from skvaelstm.metrics import anomaly_f1, estimate_sliding_window
+from skvaelstm import VAELSTMDetector, _scoring
+from skvaelstm._windowing import _min_fit_rows
+from skvaelstm.datasets import fetch_nab, list_nab
+from skvaelstm.metrics import average_precision_anomaly, estimate_sliding_window, vus_pr
 
-# Labelled NAB series from five groups with an anomaly-free prefix of >= 1,000 rows
-# (enough for window 48 x 12 windows plus a validation tail).
-TUNING_SERIES = [
-    "artificialWithAnomaly/art_daily_flatmiddle",
-    "artificialWithAnomaly/art_daily_jumpsdown",
-    "artificialWithAnomaly/art_increase_spike_density",
-    "realAWSCloudwatch/ec2_cpu_utilization_53ea38",
-    "realAWSCloudwatch/ec2_cpu_utilization_77c1ca",
-    "realAWSCloudwatch/ec2_network_in_257a54",
-    "realAWSCloudwatch/rds_cpu_utilization_cc0c53",
-    "realAWSCloudwatch/grok_asg_anomaly",
-    "realTraffic/occupancy_6005",
-    "realTraffic/speed_t4013",
-    "realAdExchange/exchange-3_cpm_results",
-]
-
+# Training configurations; each is fitted once per series and seed.
 CONFIGS = {
+    "previous": {"window_size": 48, "learning_rate": "constant", "learning_rate_init": 2e-3,
+                 "max_iter": 100},
     "default": {},
+    "cosine_5e-3_40": {"learning_rate": "cosine", "learning_rate_init": 5e-3, "max_iter": 40},
+    "constant_1e-2_25": {"learning_rate": "constant", "learning_rate_init": 1e-2,
+                         "max_iter": 25},
+    "auto_window": {"window_size": "auto"},
     "w24": {"window_size": 24},
-    "nw6": {"n_windows": 6},
-    "wide": {"vae_hidden_size": 256, "lstm_hidden_size": 64},
-    "narrow": {"vae_hidden_size": 64, "lstm_hidden_size": 16},
-    "code3": {"code_size": 3},
 }
-AGGREGATIONS = ("mean", "max", "newest")
-AUTO_SHARES = (0.005, 0.01, 0.02)
+AGGREGATIONS = ("newest", "mean", "max", "window_mean", "window_max", "trailing_mean",
+                "trailing_max")
+SOURCES = ("prediction", "reconstruction", "both")
 
 
-def _split(bunch):
-    first = int(np.argmax(bunch.labels))
-    return slice(0, first), np.arange(first, len(bunch.labels))
+def _arithmetic(windows, decoded, error_scale):
+    errors = (windows - decoded).square()
+    scale = torch.as_tensor(error_scale, dtype=errors.dtype, device=errors.device)
+    return (errors / scale[:, None]).mean(dim=1).cpu().double().numpy()
 
 
-def run_one(bunch, params, seed, threads=None):
-    if threads:
-        torch.set_num_threads(threads)
-    X = bunch.data
-    train, test = _split(bunch)
-    window = estimate_sliding_window(X)
+def _log(windows, decoded, error_scale):
+    errors = (windows - decoded).square()
+    scale = torch.as_tensor(error_scale, dtype=errors.dtype, device=errors.device)
+    return torch.log1p(errors / scale[:, None]).mean(dim=1).cpu().double().numpy()
+
+
+COMBINATIONS = {"geometric": None, "arithmetic": _arithmetic, "log": _log}
+
+
+@contextlib.contextmanager
+def _combination(name):
+    original = _scoring._channel_errors
+    if COMBINATIONS[name] is not None:
+        _scoring._channel_errors = COMBINATIONS[name]
+    try:
+        yield
+    finally:
+        _scoring._channel_errors = original
+
+
+def nab_tuning_series(home):
+    """Labelled NAB series other than the paper's five."""
+    names = []
+    for name in list_nab():
+        if any(paper in name for paper in PAPER_SERIES):
+            continue
+        if fetch_nab(name, data_home=home).labels.any():
+            names.append(name)
+    return names
+
+
+def _nab_task(name, home):
+    bunch = fetch_nab(name, data_home=home)
+    X, y = bunch.data, bunch.labels
+    train_end = max(int(np.argmax(y)), _min_fit_rows(48, 12, True, 0.1))
+    test = y[train_end:]
+    if test.min() == test.max():
+        return None
+    return X, train_end, y, estimate_sliding_window(X)
+
+
+def _asd_task(k, home):
+    train, test, labels = load_entity(home, k)
+    X = np.vstack([train, test])
+    return X, len(train), np.concatenate([np.zeros(len(train), int), labels]), \
+        estimate_sliding_window(X[:, 0])
+
+
+def run_one(kind, name, params, seed, nab, asd):
+    torch.set_num_threads(1)
+    task = _nab_task(name, nab) if kind == "nab" else _asd_task(int(name.split("-")[1]), asd)
+    if task is None:
+        return None
+    X, train_end, y, sliding_window = task
     det = VAELSTMDetector(**params, random_state=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        _, fit_s = timed(det.fit, X[train])
-    out = {"fit_s": fit_s, "n_iter": det.n_iter_.tolist(), "aggregation": {}, "auto": {}}
-    y = bunch.labels[test]
-    # the validation tail: rows the networks never trained on (early stopping only)
-    tail = slice(_chronological_split(train.stop, det.validation_fraction), train.stop)
-    for aggregation in AGGREGATIONS:
-        det.set_params(score_aggregation=aggregation)
-        scores = det.score_samples(X)
-        out["aggregation"][aggregation] = evaluate(y, scores[test], window)
-        out["auto"][aggregation] = {}
-        for source, rows in (("training rows", train), ("validation tail", tail)):
-            for share in AUTO_SHARES:
-                offset = np.percentile(scores[rows], 100 * share)
-                predicted = np.where(scores[test] < offset, -1, 1)
-                out["auto"][aggregation][f"{source} {100 * share:g}%"] = {
-                    "f1": anomaly_f1(y, predicted),
-                    "false_alarm_rate": float(np.mean(predicted[y == 0] == -1)),
-                    "recall": float(np.mean(predicted[y == 1] == -1)),
-                }
+        start = time.perf_counter()
+        det.fit(X[:train_end])
+        fit_s = time.perf_counter() - start
+    y_test = y[train_end:]
+    out = {"fit_s": fit_s, "n_iter": det.n_iter_.tolist(), "window_size": det.window_size_,
+           "scores": {}}
+    combinations = COMBINATIONS if X.shape[1] > 1 else {"geometric": None}
+    for combination in combinations:
+        with _combination(combination):
+            for aggregation in AGGREGATIONS:
+                for source in SOURCES:
+                    if aggregation in _scoring.PER_ROW and source != "prediction":
+                        continue
+                    det.set_params(score_aggregation=aggregation, error_source=source)
+                    score = det.score_samples(X)[train_end:]
+                    out["scores"][f"{combination}|{aggregation}|{source}"] = [
+                        vus_pr(y_test, score, sliding_window=sliding_window),
+                        average_precision_anomaly(y_test, score)]
     return out
+
+
+def _summary(results, kind, config, key, metric=0):
+    """Mean over series of the mean over seeds (None when missing)."""
+    per_series = [np.mean([run["scores"][key][metric] for run in runs])
+                  for name, runs in results[config].items()
+                  if name.startswith(kind) and all(key in run["scores"] for run in runs)]
+    return float(np.mean(per_series)) if per_series else None
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
-    parser.add_argument("--series", nargs="+", default=TUNING_SERIES)
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="parallel fits, each with one torch thread")
     parser.add_argument("--out", default="tune_defaults", help="results file stem")
-    parser.add_argument("--jobs", type=int, default=1,
-                        help="parallel fits, each with one torch thread (2 on 2 cores)")
+    parser.add_argument("--limit", type=int, default=0,
+                        help="only the first N series of each kind (a smoke test)")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--nab-only", action="store_true")
+    group.add_argument("--asd-only", action="store_true")
     args = parser.parse_args()
-    home = nab_home()
-    data = {name: fetch_nab(name, data_home=home) for name in args.series}
-    tasks = [(config, name, seed) for config in args.configs for name in data
+    load = machine_load()
+    nab, asd = nab_home(), asd_home()
+    series = []
+    limit = slice(None, args.limit or None)
+    if not args.asd_only:
+        series += [("nab", name) for name in nab_tuning_series(nab)[limit]]
+    if not args.nab_only:
+        if asd is None:
+            raise SystemExit("ASD not found: set SKVAELSTM_ASD_HOME (or use --nab-only).")
+        series += [("asd", f"omi-{k}") for k in range(1, 13)[limit]]
+    defaults = VAELSTMDetector().get_params()
+    tasks = [(config, kind, name, seed) for config in args.configs for kind, name in series
              for seed in args.seeds]
-    threads = 1 if args.jobs > 1 else None
     runs = Parallel(n_jobs=args.jobs)(
-        delayed(run_one)(data[name], CONFIGS[config], seed, threads)
-        for config, name, seed in tasks)
+        delayed(run_one)(kind, name, CONFIGS[config], seed, nab, asd)
+        for config, kind, name, seed in tasks)
     results = {}
-    for (config, name, seed), r in zip(tasks, runs):
-        results.setdefault(config, {}).setdefault(name, []).append(r)
-        print(f"{config:8s} {name:50s} seed {seed}: VUS-PR "
-              f"{r['aggregation']['mean']['vus_pr']:.3f}  fit {r['fit_s']:.1f}s")
-
-    rows, summary = [], {}
-    for config, per_series in results.items():
-        for aggregation in AGGREGATIONS:
-            vus = [np.mean([r["aggregation"][aggregation]["vus_pr"] for r in runs])
-                   for runs in per_series.values()]
-            ap = [np.mean([r["aggregation"][aggregation]["auc_pr"] for r in runs])
-                  for runs in per_series.values()]
-            fit = np.mean([r["fit_s"] for runs in per_series.values() for r in runs])
-            summary[f"{config}/{aggregation}"] = {"vus_pr": float(np.mean(vus)),
-                                                  "auc_pr": float(np.mean(ap))}
-            rows.append([config, aggregation, fmt(np.mean(vus)), fmt(np.mean(ap)),
-                         f"{fit:.1f}"])
-    rows.sort(key=lambda row: -float(row[2]))
-    table = markdown_table(["config", "aggregation", "mean VUS-PR", "mean AUC-PR",
-                            "mean fit s"], rows)
-
-    auto_rows = []
-    for config in ("default",) if "default" in results else ():
-        rules = next(iter(results[config].values()))[0]["auto"]["mean"]
-        for aggregation in AGGREGATIONS:
-            for rule in rules:
-                runs = [run["auto"][aggregation][rule] for series_runs in results[config].values()
-                        for run in series_runs]
-                auto_rows.append([aggregation, rule] + [fmt(np.mean([r[k] for r in runs]))
-                                                        for k in ("f1", "false_alarm_rate",
-                                                                  "recall")])
-    auto_table = markdown_table(["aggregation", "offset_ = percentile of", "F1 (anomaly)",
-                                 "false-alarm rate on normal test rows", "recall"], auto_rows)
-
-    configs_text = "\n".join(f"- `{k}`: {v or 'the defaults'}" for k, v in CONFIGS.items()
-                             if k in args.configs)
-    markdown = f"""# Tuning the defaults (not on the reported series)
-
-Measured on: {machine()}.
-Command: `python benchmarks/tune_defaults.py --seeds {' '.join(map(str, args.seeds))} --configs {' '.join(args.configs)} --jobs {args.jobs} --out {args.out}`
-
-Series ({len(args.series)}, none of the five paper series): {', '.join(args.series)}.
-Each is fitted on the rows before NAB's first anomaly window and evaluated on the rest;
-VUS sliding window from `estimate_sliding_window` of the series. Mean over series of the
-mean over seeds.
-
-Configurations (changes from the defaults of the time):
-{configs_text}
-
-## Architecture x row-score aggregation
-
-{table}
-
-## contamination="auto": which scores the threshold comes from (config `default`)
-
-{auto_table}
-"""
-    path = write_results(args.out, {"machine": machine(), "seeds": args.seeds,
-                                           "series": args.series, "configs": CONFIGS,
-                                           "summary": summary, "runs": results}, markdown)
+    for (config, kind, name, seed), run in zip(tasks, runs):
+        if run is None:
+            continue
+        results.setdefault(config, {}).setdefault(f"{kind}:{name}", []).append(run)
+    markdown = _report(results, args, series, defaults, load)
+    payload = {"command": _command(args), "git_commit": git_commit(), "machine": machine(),
+               "load_before": load, "seeds": args.seeds, "defaults": defaults,
+               "configs": {c: CONFIGS[c] for c in args.configs}, "results": results}
+    path = write_results(args.out, payload, markdown)
     print(markdown)
     print(f"written: {path}")
+
+
+def _command(args):
+    flags = " --nab-only" if args.nab_only else " --asd-only" if args.asd_only else ""
+    flags += f" --limit {args.limit}" if args.limit else ""
+    return (f"python benchmarks/tune_defaults.py --seeds {' '.join(map(str, args.seeds))} "
+            f"--configs {' '.join(args.configs)} --jobs {args.jobs} --out {args.out}{flags}")
+
+
+def _report(results, args, series, defaults, load):
+    scoring_config = "default" if "default" in results else next(iter(results))
+    keys = sorted({key for runs in results[scoring_config].values() for run in runs
+                   for key in run["scores"]})
+    rows = []
+    for key in keys:
+        nab_v = _summary(results, "nab", scoring_config, key)
+        asd_v = _summary(results, "asd", scoring_config, key)
+        both = np.mean([v for v in (nab_v, asd_v) if v is not None])
+        combination, aggregation, source = key.split("|")
+        rows.append([aggregation, source, combination,
+                     "-" if nab_v is None else fmt(nab_v), "-" if asd_v is None else fmt(asd_v),
+                     fmt(both), "yes" if _scoring._look_ahead(aggregation, 2) == 0 else "no"])
+    rows.sort(key=lambda row: -float(row[5]))
+    default_key = f"geometric|{defaults['score_aggregation']}|{defaults['error_source']}"
+    config_rows = []
+    for config, per_series in results.items():
+        runs = [run for series_runs in per_series.values() for run in series_runs]
+        values = {kind: _summary(results, kind, config, default_key) for kind in ("nab", "asd")}
+        fit = {kind: [run["fit_s"] for name, series_runs in per_series.items()
+                      if name.startswith(kind) for run in series_runs] for kind in ("nab", "asd")}
+        config_rows.append([config, CONFIGS[config] or "the defaults"]
+                           + ["-" if values[k] is None else fmt(values[k]) for k in ("nab", "asd")]
+                           + ["-" if not fit[k] else f"{np.mean(fit[k]):.1f}"
+                              for k in ("nab", "asd")]
+                           + [" / ".join(f"{v:.0f}" for v in np.mean([r["n_iter"] for r in runs],
+                                                                      axis=0))])
+    n_nab = sum(1 for name in results[scoring_config] if name.startswith("nab"))
+    n_asd = sum(1 for name in results[scoring_config] if name.startswith("asd"))
+    return f"""# Tuning the defaults (never on the five reported NAB series)
+
+Written by `benchmarks/tune_defaults.py`; do not edit by hand.
+Command: `{_command(args)}`
+Git commit: {git_commit()}
+Measured on: {machine()}; load average before the run: {load}.
+Seeds: {args.seeds}; parallel fits: {args.jobs} (one torch thread each).
+Defaults at the time of the run: {defaults}.
+
+Tuning data: {n_nab} labelled NAB series other than the paper's five (fitted on the rows
+before the first anomaly window, at least {_min_fit_rows(48, 12, True, 0.1)}; series
+whose remaining rows hold one class are skipped), and {n_asd} ASD entities (19 KPIs).
+Values: VUS-PR (sliding window from `estimate_sliding_window`, on the first channel for
+ASD), the mean over series of the mean over seeds.
+
+## Row-score options (training configuration `{scoring_config}`)
+
+"combination": how channel errors are combined (geometric = the library's; the others
+only for comparison; univariate NAB series are the same under all three). "NAB + ASD":
+the mean of the two columns (NAB alone where ASD has no value). "causal": whether a
+row's score reads only rows up to it.
+
+{markdown_table(["score_aggregation", "error_source", "combination", "NAB VUS-PR",
+                 "ASD VUS-PR", "NAB + ASD", "causal"], rows)}
+
+## Training configurations (row scores: `{default_key}`)
+
+{markdown_table(["config", "parameters", "NAB VUS-PR", "ASD VUS-PR", "NAB fit s",
+                 "ASD fit s", "epochs VAE / LSTM"], config_rows)}
+"""
 
 
 if __name__ == "__main__":

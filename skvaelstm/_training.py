@@ -15,8 +15,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ._scoring import _encode_means
-from ._vae import _negative_elbo
+from ._vae import _encode_means, _negative_elbo
 from ._windowing import _sequence_indices
 
 logger = logging.getLogger("skvaelstm")
@@ -53,8 +52,8 @@ def _progress(verbose, stage, max_iter):
 
 
 def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter, batch_size,
-               learning_rate, betas, n_iter_no_change, tol, shuffle_generator, device,
-               verbose):
+               learning_rate, schedule, betas, n_iter_no_change, tol, shuffle_generator,
+               device, verbose):
     """Train ``module`` in place.
 
     Parameters
@@ -70,6 +69,12 @@ def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter,
         eval mode, no gradients). ``None`` disables early stopping on it.
     stage : str
         Name used in progress output and error messages.
+    schedule : {"constant", "cosine"}
+        ``"cosine"`` lowers the learning rate after every mini-batch along half
+        a cosine from ``learning_rate`` to 0 at the end of epoch ``max_iter``
+        (Loshchilov & Hutter, "SGDR", ICLR 2017, without restarts); reaching
+        ``max_iter`` is then the planned end of training, not a failure to
+        converge, so no ``ConvergenceWarning`` is raised.
 
     Returns
     -------
@@ -86,12 +91,18 @@ def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter,
     best, best_state, stall = math.inf, None, 0
     limit = None  # set from the loss of the untrained network (first batch)
     bar = _progress(verbose, stage, max_iter)
+    n_steps = max_iter * math.ceil(n_train / batch_size)
+    step = 0
     try:
         for epoch in range(1, max_iter + 1):
             module.train()
             order = torch.randperm(n_train, generator=shuffle_generator).to(device)
             total = 0.0
             for start in range(0, n_train, batch_size):
+                if schedule == "cosine":
+                    for group in optimizer.param_groups:
+                        group["lr"] = 0.5 * learning_rate * (1.0 + math.cos(math.pi * step / n_steps))
+                    step += 1
                 index = order[start:start + batch_size]
                 loss = batch_loss(index)
                 optimizer.zero_grad(set_to_none=True)
@@ -120,12 +131,13 @@ def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter,
             if stall >= n_iter_no_change:
                 break
         else:
-            warnings.warn(
-                f"{stage}: maximum iterations ({max_iter}) reached and the "
-                f"{'validation' if validation_loss is not None else 'training'} loss "
-                "is still improving; consider increasing max_iter.",
-                ConvergenceWarning,
-            )
+            if schedule != "cosine":
+                warnings.warn(
+                    f"{stage}: maximum iterations ({max_iter}) reached and the "
+                    f"{'validation' if validation_loss is not None else 'training'} loss "
+                    "is still improving; consider increasing max_iter.",
+                    ConvergenceWarning,
+                )
     finally:
         if bar is not None:
             bar.close()

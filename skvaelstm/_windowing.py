@@ -16,6 +16,14 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ._vus import _dominant_period
+
+# window_size="auto": the dominant period times _AUTO_FACTOR, within these
+# bounds; _AUTO_FALLBACK without a period (the paper's window).
+_AUTO_FACTOR = 1.0
+_AUTO_BOUNDS = (16, 96)
+_AUTO_FALLBACK = 48
+
 
 def _sliding_windows(Z, window_size):
     """All stride-1 windows of ``Z`` as a read-only view.
@@ -120,6 +128,35 @@ def _accumulate_row_errors(errors, first_start, aggregation, out):
             np.maximum(out[lo:hi], column, out=out[lo:hi])
 
 
+def _covering_mean(values, first, last, window_size, block=1 << 16):
+    """Replace window errors by row scores: the mean over the windows covering each row.
+
+    On entry ``values[s]`` is the error of the window starting at ``s`` for
+    ``s = first .. last``; on return ``values[r]``, for ``r = first .. last +
+    window_size - 1``, is the mean of ``values[s]`` over the windows covering
+    ``r``, i.e. ``s`` in ``max(first, r - window_size + 1) .. min(r, last)``.
+
+    Works in place, block by block from the end (a row's windows start at or
+    before it, so rows are overwritten only after every later row has read
+    them); the sum adds the window errors in a fixed order, oldest first, so a
+    row's value does not depend on the block layout.
+    """
+    W = window_size
+    for hi in range(last + W, first, -block):
+        lo = max(hi - block, first)
+        s_lo, s_hi = max(lo - W + 1, first), min(hi - 1, last)
+        # window errors s_lo .. s_hi, zero-padded so that row r sums W entries
+        padded = np.zeros(hi - lo + W - 1)
+        offset = s_lo - (lo - W + 1)
+        padded[offset:offset + s_hi - s_lo + 1] = values[s_lo:s_hi + 1]
+        total = np.zeros(hi - lo)
+        for k in range(W):
+            total += padded[k:k + hi - lo]
+        rows = np.arange(lo, hi)
+        count = np.minimum(rows, last) - np.maximum(rows - W + 1, first) + 1
+        values[lo:hi] = total / count
+
+
 def _coverage(rows, window_size):
     """Number of predicted windows covering each row ``>= window_size``.
 
@@ -127,6 +164,26 @@ def _coverage(rows, window_size):
     row ``r`` is covered by ``min(window_size, r - window_size + 1)`` of them.
     """
     return np.minimum(window_size, rows - window_size + 1)
+
+
+def _auto_window_size(X, n_windows, early_stopping, validation_fraction):
+    """``window_size="auto"``: the training data's dominant period, bounded.
+
+    The period is TSB-AD's autocorrelation rule (``_dominant_period``) per
+    channel, the median over channels that have one. The window is that period
+    times ``_AUTO_FACTOR`` within ``_AUTO_BOUNDS``, ``_AUTO_FALLBACK`` without
+    a period, and no larger than what ``len(X)`` rows can fit (down to the
+    lower bound; below it ``fit`` reports the rows missing).
+    """
+    periods = [p for p in (_dominant_period(np.asarray(X[:, c], dtype=np.float64))
+                           for c in range(X.shape[1])) if p is not None]
+    window = round(_AUTO_FACTOR * np.median(periods)) if periods else _AUTO_FALLBACK
+    low, high = _AUTO_BOUNDS
+    window = int(min(max(window, low), high))
+    while window > low and _min_fit_rows(window, n_windows, early_stopping,
+                                         validation_fraction) > len(X):
+        window -= 1
+    return window
 
 
 def _min_fit_rows(window_size, n_windows, early_stopping, validation_fraction):

@@ -306,7 +306,8 @@ def _from_payload(payload, path):
         estimator = VAELSTMDetector(**params)
         for name, value in document["attributes"].items():
             setattr(estimator, name, _decode(value, arrays))
-        vae = _VAE(estimator.n_features_in_, estimator.window_size, estimator.code_size,
+        _upgrade_attributes(estimator)
+        vae = _VAE(estimator.n_features_in_, estimator.window_size_, estimator.code_size,
                    estimator.vae_hidden_size)
         lstm = _LatentLSTM(estimator.code_size, estimator.lstm_hidden_size)
         vae.load_state_dict(payload["vae_state"])
@@ -321,12 +322,23 @@ def _from_payload(payload, path):
     return estimator
 
 
+def _upgrade_attributes(estimator):
+    """Fitted attributes that files of skvaelstm 0.1 lack, with the values that give
+    their scores unchanged: the given window, and no per-channel error scaling."""
+    if not hasattr(estimator, "window_size_"):
+        estimator.window_size_ = estimator.window_size
+    if not hasattr(estimator, "error_scale_"):
+        estimator.error_scale_ = np.ones((2, estimator.n_features_in_))
+
+
 def _check_unpickled(estimator, path):
     from ._detector import VAELSTMDetector
 
     if not isinstance(estimator, VAELSTMDetector):
         raise ModelFileError(f"{path} holds a {type(estimator).__name__}, "
                              "not a VAELSTMDetector.")
+    if hasattr(estimator, "offset_"):
+        _upgrade_attributes(estimator)
     return estimator
 
 

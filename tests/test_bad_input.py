@@ -80,9 +80,13 @@ def test_too_short_to_fit_names_the_minimum(series):
 
 
 def test_too_short_to_score_names_the_minimum(fitted, series):
-    fitted.score_samples(series[:5])
+    fitted.score_samples(series[:8])  # pooled default: one complete predicted window
+    with pytest.raises(ValueError, match=r"n_samples=7 .* at least 8 rows"):
+        fitted.score_samples(series[:7])
+    per_row = VAELSTMDetector(**TINY, score_aggregation="newest", error_source="prediction")
+    per_row.fit(series).score_samples(series[:5])
     with pytest.raises(ValueError, match=r"n_samples=4 .* at least 5 rows"):
-        fitted.score_samples(series[:4])
+        per_row.score_samples(series[:4])
 
 
 def test_values_too_large(series, fitted):

@@ -4,6 +4,7 @@ import io
 import logging
 import pickle
 import random
+import warnings
 
 import joblib
 import numpy as np
@@ -64,40 +65,107 @@ def test_auto_contamination_flags_one_percent_of_training_rows(fitted, series):
     assert (fitted.predict(series) == -1).sum() == 4  # 1% of 400 rows
 
 
-def test_warmup_rows_get_the_reconstruction_error_of_the_first_window(fitted, series):
-    W = fitted.window_size
-    scores = fitted.score_samples(series)
-    Z = torch.from_numpy(((series[:W] - fitted.mean_) / fitted.scale_).T.astype(np.float32))[None]
+def _first_window_errors(det, X):
+    """Normalised reconstruction error of each row of the first window."""
+    W = det.window_size_
+    Z = torch.from_numpy(((X[:W] - det.mean_) / det.scale_).T.astype(np.float32))[None]
     with torch.no_grad():
-        reconstruction = fitted.vae_.decoder(fitted.vae_.encoder(Z)[0])
-    expected = -(reconstruction - Z).square().mean(dim=1)[0].double().numpy()
-    np.testing.assert_allclose(scores[:W], expected, rtol=1e-6)
+        reconstruction = det.vae_.decoder(det.vae_.encoder(Z)[0])
+    return ((reconstruction - Z).square()[0, 0] / det.error_scale_[1, 0]).double().numpy()
+
+
+def test_warmup_rows_get_the_reconstruction_error_of_the_first_window(series):
+    det = VAELSTMDetector(**TINY, score_aggregation="newest",
+                          error_source="prediction").fit(series)
+    W = det.window_size_
+    scores = det.score_samples(series)
+    np.testing.assert_allclose(scores[:W], -_first_window_errors(det, series), rtol=1e-6)
     assert np.unique(scores[:W]).size == W  # honest per-row values, not a fill
+    # pooled options pool them the same way as the windows they stand in for
+    for aggregation, pool, n_warm in (("window_max", np.max, W), ("window_mean", np.mean, W),
+                                      ("trailing_max", np.max, 2 * W - 1)):
+        det.set_params(score_aggregation=aggregation, error_source="both")
+        scores = det.score_samples(series)
+        np.testing.assert_allclose(scores[:n_warm], -pool(_first_window_errors(det, series)),
+                                   rtol=1e-6)
+        assert scores[n_warm] != scores[n_warm - 1]
 
 
-@pytest.mark.parametrize("aggregation", ["mean", "max", "newest"])
-def test_scores_of_a_prefix_do_not_depend_on_later_rows(series, aggregation):
-    det = VAELSTMDetector(**TINY, score_aggregation=aggregation).fit(series)
-    full = det.score_samples(series)
-    for k in (TINY["window_size"] + 1, 57, 300):
+CAUSAL = [("mean", "prediction"), ("max", "prediction"), ("newest", "prediction"),
+          ("trailing_max", "prediction"), ("trailing_max", "both"),
+          ("trailing_mean", "reconstruction"), ("trailing_mean", "both")]
+
+
+@pytest.mark.parametrize("aggregation, source", CAUSAL)
+def test_scores_of_a_prefix_do_not_depend_on_later_rows(series, aggregation, source):
+    det = VAELSTMDetector(**TINY, score_aggregation=aggregation, error_source=source)
+    full = det.fit(series).score_samples(series)
+    W = TINY["window_size"]
+    for k in (_scoring._min_score_rows(aggregation, W), 57, 300):
         np.testing.assert_allclose(det.score_samples(series[:k]), full[:k], rtol=1e-5,
                                    atol=1e-7)
     changed = series.copy()
     changed[350:] += 5.0
     np.testing.assert_array_equal(det.score_samples(changed)[:350], full[:350])
+    assert _scoring._look_ahead(aggregation, W) == 0
+
+
+@pytest.mark.parametrize("aggregation", ["window_max", "window_mean"])
+@pytest.mark.parametrize("source", ["prediction", "reconstruction", "both"])
+def test_window_pooled_scores_read_exactly_window_size_minus_one_later_rows(
+        series, aggregation, source):
+    det = VAELSTMDetector(**TINY, score_aggregation=aggregation, error_source=source)
+    full = det.fit(series).score_samples(series)
+    W = TINY["window_size"]
+    assert _scoring._look_ahead(aggregation, W) == W - 1
+    changed = series.copy()
+    changed[350:] += 5.0
+    scores = det.score_samples(changed)
+    # row r reads rows up to r + W - 1: rows up to 350 - W are untouched ...
+    np.testing.assert_array_equal(scores[:351 - W], full[:351 - W])
+    # ... and the next row already sees the change
+    assert scores[351 - W] != full[351 - W]
+    # a prefix: the same rows are final, the last W - 1 are provisional
+    prefix = det.score_samples(series[:300])
+    np.testing.assert_allclose(prefix[:301 - W], full[:301 - W], rtol=1e-5, atol=1e-7)
+    assert not np.allclose(prefix[301 - W:], full[301 - W:300], rtol=1e-5, atol=1e-7)
 
 
 def test_aggregations_order(series):
-    params = {**TINY}
-    mean = VAELSTMDetector(**params, score_aggregation="mean").fit(series).score_samples(series)
-    worst = VAELSTMDetector(**params, score_aggregation="max").fit(series).score_samples(series)
-    newest = VAELSTMDetector(**params, score_aggregation="newest").fit(series)
-    newest = newest.score_samples(series)
+    det = VAELSTMDetector(**TINY, score_aggregation="mean", error_source="prediction")
+    mean = det.fit(series).score_samples(series)
+    worst = det.set_params(score_aggregation="max").score_samples(series)
+    newest = det.set_params(score_aggregation="newest").score_samples(series)
     W = TINY["window_size"]
-    # same fitted networks (same seed): the max error is >= the mean error
+    # same fitted networks: the max error is >= the mean error
     assert np.all(worst[W:] <= mean[W:] + 1e-12)
     np.testing.assert_array_equal(mean[:W], newest[:W])
     assert not np.allclose(mean[W:], newest[W:])
+    pooled_max = det.set_params(score_aggregation="window_max").score_samples(series)
+    pooled_mean = det.set_params(score_aggregation="window_mean").score_samples(series)
+    assert np.all(pooled_max <= pooled_mean + 1e-12)
+
+
+def test_per_row_aggregations_need_predictions(series):
+    det = VAELSTMDetector(**TINY, score_aggregation="newest", error_source="both")
+    with pytest.raises(ValueError, match="error_source='prediction'"):
+        det.fit(series)
+    fitted = VAELSTMDetector(**TINY).fit(series)
+    with pytest.raises(ValueError, match="error_source='prediction'"):
+        fitted.set_params(score_aggregation="mean").score_samples(series)
+
+
+def test_parameters_set_after_fit_are_validated(series):
+    fitted = VAELSTMDetector(**TINY).fit(series)
+    with pytest.raises(ValueError, match="score_aggregation"):
+        fitted.set_params(score_aggregation="median").score_samples(series)
+
+
+def test_pooled_scores_need_a_complete_predicted_window(fitted, series):
+    W = TINY["window_size"]
+    assert fitted.score_samples(series[:2 * W]).shape == (2 * W,)
+    with pytest.raises(ValueError, match=f"at least {2 * W} rows"):
+        fitted.score_samples(series[:2 * W - 1])
 
 
 def test_chunked_scoring_equals_unchunked(fitted, monkeypatch):
@@ -220,7 +288,29 @@ def test_early_stopping_stops_and_restores_the_best_weights(series):
 
 def test_convergence_warning_when_max_iter_is_reached(series):
     with pytest.warns(ConvergenceWarning, match="max_iter"):
-        VAELSTMDetector(**{**TINY, "max_iter": 1}).fit(series)
+        VAELSTMDetector(**{**TINY, "max_iter": 1, "learning_rate": "constant"}).fit(series)
+
+
+def test_cosine_schedule_ends_training_at_max_iter_without_a_warning(series):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        det = VAELSTMDetector(**{**TINY, "max_iter": 2, "learning_rate": "cosine"}).fit(series)
+    assert det.n_iter_.tolist() == [2, 2]
+
+
+def test_cosine_schedule_decays_the_learning_rate_to_zero(series, monkeypatch):
+    seen = []
+    original = torch.optim.Adam.step
+
+    def step(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step)
+    VAELSTMDetector(**{**TINY, "max_iter": 2, "learning_rate": "cosine",
+                       "learning_rate_init": 0.01, "batch_size": 1000}).fit(series)
+    # one batch per epoch, two epochs, two stages: lr(0) = 0.01, lr(1 of 2) = 0.005
+    np.testing.assert_allclose(seen, [0.01, 0.005, 0.01, 0.005])
 
 
 def test_verbose_two_logs_one_record_per_epoch(series, caplog):

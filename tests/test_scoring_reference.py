@@ -1,8 +1,8 @@
 """The optimised scoring path equals a direct, unoptimised reading of the score definition.
 
 The production code encodes every window once, gathers LSTM contexts by indexing,
-works in chunks and accumulates along anti-diagonals; this reference does none of
-that: one predicted window at a time, exactly as the README defines the score.
+works in chunks, accumulates along anti-diagonals and pools in place; this reference
+does none of that: one window at a time, exactly as the README defines the score.
 """
 
 import numpy as np
@@ -17,46 +17,78 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 
 def _reference_scores(det, X):
-    W, n_windows = det.window_size, det.n_windows
+    W, n_windows = det.window_size_, det.n_windows
+    aggregation, source = det.score_aggregation, det.error_source
     Z = torch.from_numpy(((X - det.mean_) / det.scale_).astype(np.float32))
     n = len(Z)
+    level = {"prediction": torch.tensor(det.error_scale_[0], dtype=torch.float32),
+             "reconstruction": torch.tensor(det.error_scale_[1], dtype=torch.float32)}
 
     def window(start):  # (1, channels, W)
         return Z[start:start + W].T[None]
 
-    errors = {r: [] for r in range(n)}  # row -> [(start, error)]
-    with torch.no_grad():
-        for s in range(W, n):
-            k = min(n_windows - 1, s // W)
-            context = torch.cat([det.vae_.encoder(window(s - j * W))[0]
-                                 for j in range(k, 0, -1)])[None]
-            predicted = det.vae_.decoder(det.lstm_(context)[:, -1])[0]  # (channels, W)
-            for t in range(W):
-                if s + t < n:
-                    err = (Z[s + t] - predicted[:, t]).square().mean().item()
-                    errors[s + t].append((s, err))
-        first = window(0)
-        warmup = (det.vae_.decoder(det.vae_.encoder(first)[0]) - first).square().mean(dim=1)[0]
-    out = np.empty(n)
-    out[:W] = warmup.double().numpy()
-    for r in range(W, n):
-        values = [e for _, e in errors[r]]
-        if det.score_aggregation == "mean":
-            out[r] = np.mean(values)
-        elif det.score_aggregation == "max":
-            out[r] = np.max(values)
+    def code(start):
+        return det.vae_.encoder(window(start))[0]
+
+    def row_errors(start, kind):  # normalised, channel-mean error of each row of a window
+        if kind == "prediction":
+            k = min(n_windows - 1, start // W)
+            context = torch.cat([code(start - j * W) for j in range(k, 0, -1)])[None]
+            decoded = det.vae_.decoder(det.lstm_(context)[:, -1])[0]
         else:
-            out[r] = dict(errors[r])[r]  # the window that starts at the row
+            decoded = det.vae_.decoder(code(start))[0]
+        rows = Z[start:start + W].T  # may be shorter than W at the end
+        errors = (rows - decoded[:, :rows.shape[1]]).square() / level[kind][:, None]
+        return torch.expm1(torch.log1p(errors).mean(dim=0)).double().numpy()
+
+    def window_rows(start):
+        if source == "both":
+            return (row_errors(start, "prediction") + row_errors(start, "reconstruction")) / 2
+        return row_errors(start, source)
+
+    with torch.no_grad():
+        warmup = row_errors(0, "reconstruction")
+        out = np.empty(n)
+        if aggregation in ("newest", "mean", "max"):
+            errors = {r: [] for r in range(n)}  # row -> [(start, error)]
+            for s in range(W, n):
+                for t, e in enumerate(window_rows(s)):
+                    errors[s + t].append((s, e))
+            out[:W] = warmup
+            for r in range(W, n):
+                values = [e for _, e in errors[r]]
+                out[r] = {"mean": np.mean, "max": np.max}.get(
+                    aggregation, lambda v: dict(errors[r])[r])(values)
+            return -out
+        pool = np.mean if aggregation.endswith("_mean") else np.max
+        first = 0 if source == "reconstruction" else W
+        pooled = {s: pool(window_rows(s)) for s in range(first, n - W + 1)}
+        for r in range(n):
+            if aggregation.startswith("window_"):
+                covering = [pooled[s] for s in range(r - W + 1, r + 1) if s in pooled]
+            else:
+                covering = [pooled[r - W + 1]] if r - W + 1 in pooled else []
+            out[r] = np.mean(covering) if covering else pool(warmup)
     return -out
 
 
-@pytest.mark.parametrize("aggregation", ["newest", "mean", "max"])
-@pytest.mark.parametrize("n_channels", [1, 2])
+AGGREGATIONS = ["newest", "mean", "max", "window_mean", "window_max", "trailing_mean",
+                "trailing_max"]
+
+
+@pytest.mark.parametrize("aggregation", AGGREGATIONS)
+@pytest.mark.parametrize("n_channels", [1, 3])
 def test_optimised_scores_equal_the_reference(aggregation, n_channels, monkeypatch):
+    sources = (["prediction"] if aggregation in ("newest", "mean", "max")
+               else ["prediction", "reconstruction", "both"])
     X_train = seasonal(200, n_channels=n_channels)
-    det = VAELSTMDetector(**{**TINY, "score_aggregation": aggregation}).fit(X_train)
+    det = VAELSTMDetector(**{**TINY, "score_aggregation": aggregation,
+                             "error_source": sources[0]}).fit(X_train)
     X = seasonal(150, n_channels=n_channels, seed=5)
-    expected = _reference_scores(det, X)
-    np.testing.assert_allclose(det.score_samples(X), expected, rtol=1e-5, atol=1e-7)
-    monkeypatch.setattr(_scoring, "_CHUNK_WINDOWS", 7)  # many chunks, carried-over encodings
-    np.testing.assert_allclose(det.score_samples(X), expected, rtol=1e-5, atol=1e-7)
+    for source in sources:
+        det.set_params(error_source=source)
+        expected = _reference_scores(det, X)
+        monkeypatch.setattr(_scoring, "_CHUNK_WINDOWS", 8192)
+        np.testing.assert_allclose(det.score_samples(X), expected, rtol=1e-5, atol=1e-7)
+        monkeypatch.setattr(_scoring, "_CHUNK_WINDOWS", 7)  # many chunks, carried encodings
+        np.testing.assert_allclose(det.score_samples(X), expected, rtol=1e-5, atol=1e-7)

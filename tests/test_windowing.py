@@ -3,11 +3,16 @@
 import numpy as np
 
 from skvaelstm._windowing import (
+    _AUTO_BOUNDS,
+    _AUTO_FALLBACK,
     _accumulate_row_errors,
+    _auto_window_size,
     _chronological_split,
     _context_indices,
     _context_length,
     _coverage,
+    _covering_mean,
+    _min_fit_rows,
     _sequence_indices,
     _sliding_windows,
 )
@@ -51,3 +56,33 @@ def test_accumulate_row_errors_along_anti_diagonals():
     newest = np.zeros(5)
     _accumulate_row_errors(errors, 2, "newest", newest)
     np.testing.assert_array_equal(newest, [0, 0, 1, 3, 5])
+
+
+def test_covering_mean_in_place_matches_a_direct_mean():
+    rng = np.random.default_rng(0)
+    W, first, last = 4, 3, 20  # window errors of windows 3 .. 20 of a 24-row series
+    errors = rng.random(24)
+    expected = np.array([np.mean(errors[max(first, r - W + 1):min(r, last) + 1])
+                         for r in range(first, last + W)])
+    for block in (1, 3, 5, 1 << 16):
+        values = errors.copy()
+        _covering_mean(values, first, last, W, block=block)
+        np.testing.assert_allclose(values[first:], expected, rtol=1e-15)
+        np.testing.assert_array_equal(values[:first], errors[:first])  # untouched
+
+
+def test_auto_window_size_follows_the_period_within_bounds(monkeypatch):
+    t = np.arange(5000)
+    assert _auto_window_size(np.sin(2 * np.pi * t / 30)[:, None], 12, True, 0.1) == 30
+    # two channels with periods 20 and 40: the median
+    X = np.c_[np.sin(2 * np.pi * t / 20), np.sin(2 * np.pi * t / 40), np.sin(2 * np.pi * t / 40)]
+    assert _auto_window_size(X, 12, True, 0.1) == 40
+    noise = np.random.default_rng(0).standard_normal((5000, 1))
+    assert _auto_window_size(noise, 12, True, 0.1) in (_AUTO_FALLBACK,) + tuple(
+        range(_AUTO_BOUNDS[0], _AUTO_BOUNDS[1] + 1))
+    long_period = np.sin(2 * np.pi * t / 250)[:, None]
+    assert _auto_window_size(long_period, 12, True, 0.1) == _AUTO_BOUNDS[1]
+    # too few rows for the period's window: the largest window that fits
+    short = np.sin(2 * np.pi * np.arange(700) / 90)[:, None]
+    window = _auto_window_size(short, 12, True, 0.1)
+    assert _min_fit_rows(window, 12, True, 0.1) <= 700 < _min_fit_rows(window + 1, 12, True, 0.1)

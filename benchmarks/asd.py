@@ -1,0 +1,164 @@
+"""Multivariate benchmark on ASD: VAE-LSTM vs IsolationForest, PyOD's AutoEncoder and random.
+
+ASD (Application Server Dataset; Li et al., "Multivariate Time Series Anomaly
+Detection and Interpretation using Hierarchical Inter-Metric and Temporal
+Embedding", KDD 2021, published with InterFusion, MIT licence): 12 server entities,
+19 KPIs each, 5-minute rows, min-max scaled on the training part. Every detector is
+fitted on an entity's training rows; the training and test rows are scored as one
+series (the test part follows the training part in time, so windowed detectors see
+real history) and evaluated on the test rows. VUS sliding window: TSB-AD's rule on
+the first channel (as TSB-AD does for multivariate series).
+
+Usage:  python benchmarks/asd.py [--seeds 0 1 2] [--entities 1 2 ...] [--jobs 2]
+Needs the ASD files: $SKVAELSTM_ASD_HOME (with train/, test/, test_label/), or
+../shared/data/asd next to the checkout. Writes benchmarks/results/asd.md and .json.
+"""
+
+import argparse
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from _common import (
+    evaluate,
+    fmt,
+    git_commit,
+    machine,
+    machine_load,
+    markdown_table,
+    mean_std,
+    timed,
+    write_results,
+)
+from joblib import Parallel, delayed
+from nab_paper import DETECTORS, detector_entries
+from sklearn.exceptions import ConvergenceWarning
+
+from skvaelstm.metrics import estimate_sliding_window
+
+
+def asd_home():
+    """$SKVAELSTM_ASD_HOME, else ../shared/data/asd next to the checkout, else None."""
+    if os.environ.get("SKVAELSTM_ASD_HOME"):
+        return Path(os.environ["SKVAELSTM_ASD_HOME"])
+    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "asd"
+    return shared if shared.is_dir() else None
+
+
+def load_entity(home, k):
+    """``(train, test, labels)`` of entity ``omi-k``."""
+    train, test = (np.loadtxt(home / part / f"omi-{k}.txt.gz", delimiter=",", ndmin=2)
+                   for part in ("train", "test"))
+    labels = np.loadtxt(home / "test_label" / f"omi-{k}.txt", ndmin=1).astype(int)
+    return train, test, labels
+
+
+def run(det_name, k, seed, home, threads):
+    torch.set_num_threads(threads)
+    train, test, labels = load_entity(home, k)
+    X = np.vstack([train, test])
+    model = DETECTORS[det_name](seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _, fit_s = timed(model.fit, train)
+    scores, score_s = timed(model.score_samples, X)
+    result = evaluate(labels, scores[len(train):], estimate_sliding_window(X[:, 0]))
+    result.update(fit_s=fit_s, score_s=score_s)
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--entities", type=int, nargs="+", default=list(range(1, 13)))
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="parallel runs, each with one torch thread")
+    args = parser.parse_args()
+    home = asd_home()
+    if home is None:
+        raise SystemExit("ASD not found: set SKVAELSTM_ASD_HOME to a folder with train/, "
+                         "test/ and test_label/.")
+    load = machine_load()
+    entries = detector_entries()
+    tasks = [(name, k, seed) for name, _ in entries for k in args.entities for seed in args.seeds]
+    threads = 1 if args.jobs > 1 else torch.get_num_threads()
+    runs = Parallel(n_jobs=args.jobs)(delayed(_guarded)(name, k, seed, home, threads)
+                                      for name, k, seed in tasks)
+    results = {}
+    for (name, k, seed), r in zip(tasks, runs):
+        if isinstance(r, str):
+            results.setdefault(name, {})["skipped"] = r
+            continue
+        results.setdefault(name, {}).setdefault(f"omi-{k}", []).append(r)
+        print(f"{name:48s} omi-{k:<3d} seed {seed}: VUS-PR {r['vus_pr']:.3f} "
+              f"fit {r['fit_s']:.1f}s", flush=True)
+    markdown = _report(results, args, entries, load)
+    path = write_results("asd", {"command": _command(args), "git_commit": git_commit(),
+                                 "machine": machine(), "load_before": load,
+                                 "seeds": args.seeds, "entities": args.entities,
+                                 "results": results}, markdown)
+    print(markdown)
+    print(f"written: {path}")
+
+
+def _guarded(name, k, seed, home, threads):
+    try:
+        return run(name, k, seed, home, threads)
+    except ImportError as exc:  # PyOD not installed
+        return f"skipped: {exc}"
+
+
+def _command(args):
+    return (f"python benchmarks/asd.py --seeds {' '.join(map(str, args.seeds))} "
+            f"--entities {' '.join(map(str, args.entities))} --jobs {args.jobs}")
+
+
+def _report(results, args, entries, load):
+    causal = dict(entries)
+    header = ["detector", "causal", "VUS-PR", "AUC-PR", "AUC-ROC", "VUS-ROC", "best-F1 (oracle)",
+              "fit s", "score s"]
+    rows, per_entity = [], []
+    for name, by_entity in results.items():
+        if "skipped" in by_entity:
+            rows.append([name, causal[name], by_entity["skipped"]] + [""] * 6)
+            continue
+        per_seed = {m: [np.mean([by_entity[e][i][m] for e in by_entity])
+                        for i in range(len(args.seeds))]
+                    for m in ("vus_pr", "auc_pr", "auc_roc", "vus_roc", "best_f1_oracle",
+                              "fit_s", "score_s")}
+        rows.append([name, causal[name]]
+                    + [fmt(*mean_std(per_seed[m])) for m in ("vus_pr", "auc_pr", "auc_roc",
+                                                            "vus_roc", "best_f1_oracle")]
+                    + [f"{np.mean(per_seed['fit_s']):.1f}", f"{np.mean(per_seed['score_s']):.2f}"])
+        for e, runs in by_entity.items():
+            per_entity.append([e, name, fmt(*mean_std([r["vus_pr"] for r in runs])),
+                               fmt(*mean_std([r["auc_pr"] for r in runs]))])
+    per_entity.sort(key=lambda row: int(row[0].split("-")[1]))
+    return f"""# ASD multivariate benchmark (12 server entities x 19 KPIs)
+
+Written by `benchmarks/asd.py`; do not edit by hand.
+Command: `{_command(args)}`
+Git commit: {git_commit()}
+Measured on: {machine()}; load average before the run: {load}.
+Seeds: {args.seeds}; parallel runs: {args.jobs} (one torch thread each).
+
+Each detector is fitted on an entity's training rows; training and test rows are scored
+as one series and the test rows evaluated. VUS sliding window: `estimate_sliding_window`
+of the first channel. **VUS-PR etc.: mean over the {len(args.entities)} entities for each
+seed, then mean ± std of that mean over the seeds.** "causal": whether a row's score reads
+only rows up to it (windowed AutoEncoder with mean aggregation reads up to 47 later rows).
+
+## Mean over entities
+
+{markdown_table(header, rows)}
+
+## Per entity (mean ± std over seeds)
+
+{markdown_table(["entity", "detector", "VUS-PR", "AUC-PR"], per_entity)}
+"""
+
+
+if __name__ == "__main__":
+    main()
