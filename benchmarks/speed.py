@@ -24,7 +24,15 @@ import warnings
 
 import numpy as np
 import torch
-from _common import RESULTS, machine, markdown_table, timed, write_results
+from _common import (
+    RESULTS,
+    git_commit,
+    machine,
+    machine_load,
+    markdown_table,
+    timed,
+    write_results,
+)
 from sklearn.ensemble import IsolationForest
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
@@ -118,18 +126,18 @@ print(before, max(peak[0], rss()), resource.getrusage(resource.RUSAGE_SELF).ru_m
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only (smoke test)")
-    parser.add_argument("--memory-only", action="store_true",
-                        help="re-measure only the memory table, keep the other numbers")
     args = parser.parse_args()
     previous_path = RESULTS / "speed.json"
     previous = json.loads(previous_path.read_text()) if previous_path.exists() else None
-    if args.memory_only:
-        return _memory_only(previous)
+    load = machine_load()
     fit_sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6]
     score_sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6, 10**7]
     repeats = 1 if args.quick else 3
-    results = {"machine": machine(), "gpu": torch.cuda.is_available(), "models": {},
-               "flops": flops_per_row()}
+    results = {"command": "python benchmarks/speed.py" + (" --quick" if args.quick else ""),
+               "git_commit": git_commit(), "machine": machine(), "load_before": load,
+               "gpu": torch.cuda.is_available(), "models": {}, "flops": flops_per_row(),
+               "params": {name: {**VAELSTMDetector().get_params(), **params}
+                          for name, params in MODELS.items()}, "seeds": list(range(3))}
 
     taxi = load_nab("nyc_taxi").data[:10_000]
     for name, params in MODELS.items():
@@ -173,6 +181,7 @@ def main():
     entry["rss_mb"] = peak_rss_mb(f.name, score_sizes[-1])
     os.unlink(f.name)
 
+    results["load_after"] = machine_load()
     markdown = _report(results, previous, fit_sizes, score_sizes, repeats)
     path = write_results("speed", results, markdown)
     print(markdown)
@@ -203,24 +212,6 @@ def flops_per_row():
     return out
 
 
-def _memory_only(results):
-    results["flops"] = flops_per_row()
-    taxi = load_nab("nyc_taxi").data[:10_000]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        models = {"default": VAELSTMDetector(random_state=0).fit(taxi),
-                  "IsolationForest+LagWindows(48)": _ChunkedIForest().fit(taxi)}
-    sizes = sorted(int(n) for n in results["models"]["default"]["score_rows_s"])
-    for name, model in models.items():
-        with tempfile.NamedTemporaryFile(suffix=".pkl", delete=False) as f:
-            pickle.dump(model, f)
-        results["models"][name]["rss_mb"] = peak_rss_mb(f.name, sizes[-1])
-        os.unlink(f.name)
-    fit_sizes = sorted(int(n) for n in results["models"]["default"]["fit_epoch_s"])
-    path = write_results("speed", results, _report(results, None, fit_sizes, sizes, 3))
-    print(path.read_text())
-
-
 def _report(results, previous, fit_sizes, score_sizes, repeats):
     models = results["models"]
     old = (previous or {}).get("models", {})
@@ -241,7 +232,9 @@ def _report(results, previous, fit_sizes, score_sizes, repeats):
         models["IsolationForest+LagWindows(48)"]["score_rows_s"][str(score_sizes[-1])]
     rss = [[name] + [f"{value:.0f}" for value in m["rss_mb"]]
            for name, m in models.items() if "rss_mb" in m]
-    full = [[name, f"{m['full_fit_10k_s']:.1f}", str(m.get("full_fit_10k_epochs", "–"))]
+    full = [[name, f"{m['full_fit_10k_s']:.1f}", str(m.get("full_fit_10k_epochs", "–")),
+             "–" if name not in old else f"{old[name]['full_fit_10k_s']:.1f}",
+             str(old.get(name, {}).get("full_fit_10k_epochs", "–"))]
             for name, m in models.items()]
     flops = results.get("flops", {})
     flop_lines = "\n".join(
@@ -254,13 +247,19 @@ def _report(results, previous, fit_sizes, score_sizes, repeats):
            "no GPU: this session was not lent a GPU machine, so all numbers are CPU only")
     return f"""# Speed and memory
 
+Written by `benchmarks/speed.py`; do not edit by hand.
+Command: `{results['command']}`
+Git commit: {results['git_commit']}
 Measured on: {results['machine']}; {gpu}.
-Command: `python benchmarks/speed.py`. Medians of {repeats} runs for sizes <= 10^5 rows
-(and for the default full fit), single runs above. "prev" = the previous results file.
+Load average before / after the run: {results['load_before']} / {results['load_after']}.
+Parameters: {results['params']}; seeds 0, 1, 2 for the default full fit, 0 elsewhere.
+Medians of {repeats} runs for sizes <= 10^5 rows (and for the default full fit), single
+runs above. "prev" = the previous results file (the previous defaults, git commit
+{(previous or {}).get('git_commit', 'not recorded')}).
 
 ## Full fit on 10,000 NYC-taxi rows (early stopping included)
 
-{markdown_table(["model", "fit s", "epochs (VAE, LSTM)"], full)}
+{markdown_table(["model", "fit s", "epochs (VAE, LSTM)", "prev fit s", "prev epochs"], full)}
 
 ## Training cost per epoch (both stages), seconds
 

@@ -252,14 +252,20 @@ def _check_output(path, data):
 def _model_options(args):
     options = {name: getattr(args, name) for name in (
         "window_size", "code_size", "n_windows", "vae_hidden_size", "lstm_hidden_size",
-        "max_iter", "batch_size", "contamination", "score_aggregation", "device",
-        "random_state", "validation_fraction", "n_iter_no_change")
+        "max_iter", "batch_size", "contamination", "score_aggregation", "error_source",
+        "device", "random_state", "validation_fraction", "n_iter_no_change")
         if getattr(args, name) is not None}
     if args.learning_rate is not None:
         options["learning_rate_init"] = args.learning_rate
+    if args.learning_rate_schedule is not None:
+        options["learning_rate"] = args.learning_rate_schedule
     options["early_stopping"] = not args.no_early_stopping
     options["verbose"] = min(args.verbose, 2)
     return options
+
+
+def _window_size(text):
+    return text if text == "auto" else int(text)
 
 
 def _contamination(text):
@@ -327,22 +333,26 @@ def _parser():
     rows.add_argument("--train-rows", metavar="N", type=int, help="train on the first N rows")
     group = model.add_argument_group("model options (defaults: VAELSTMDetector's)")
     for flag, kind, text in (
-            ("--window-size", int, "rows per window (48)"),
+            ("--window-size", _window_size, "rows per window, or auto (48)"),
             ("--code-size", int, "latent code size (6)"),
             ("--n-windows", int, "windows per LSTM sequence (12)"),
-            ("--vae-hidden-size", int, "VAE width (128)"),
-            ("--lstm-hidden-size", int, "LSTM units (32)"),
-            ("--max-iter", int, "maximum epochs per stage (100)"),
+            ("--vae-hidden-size", int, "VAE width (64)"),
+            ("--lstm-hidden-size", int, "LSTM units (16)"),
+            ("--max-iter", int, "maximum epochs per stage (25)"),
             ("--batch-size", int, "mini-batch size (256)"),
-            ("--learning-rate", float, "Adam learning rate (0.002)"),
+            ("--learning-rate", float, "initial Adam learning rate (0.01)"),
+            ("--learning-rate-schedule", str, "cosine or constant (cosine)"),
             ("--contamination", _contamination,
              "share of training rows flagged: auto (1%%) or a number in (0, 0.5]"),
-            ("--score-aggregation", str, "mean, max or newest (mean)"),
+            ("--score-aggregation", str, "window_max, window_mean: read window_size - 1 "
+             "later rows; trailing_max, trailing_mean, newest, mean, max: causal "
+             "(window_max)"),
+            ("--error-source", str, "both, prediction or reconstruction (both)"),
             ("--validation-fraction", float, "validation tail share (0.1)"),
             ("--n-iter-no-change", int, "early-stopping patience (10)"),
             ("--random-state", int, "seed; fix it for reproducible models (none)"),
             ("--device", str, "auto, cpu, cuda, cuda:N or mps (auto)")):
-        metavar = {int: "N", float: "X", str: "NAME"}.get(kind, "X")
+        metavar = {int: "N", _window_size: "N", float: "X", str: "NAME"}.get(kind, "X")
         group.add_argument(flag, type=kind, metavar=metavar, help=text)
     group.add_argument("--no-early-stopping", action="store_true",
                        help="train on all rows, no validation tail")
@@ -364,7 +374,7 @@ def _parser():
                               "taxi series; write scores, a plot and a model")
     sub.add_argument("-o", "--output", default="skvaelstm-demo", metavar="DIR",
                      help="output folder (default: ./skvaelstm-demo)")
-    sub.add_argument("--max-iter", type=int, help="epochs per stage (default 100; "
+    sub.add_argument("--max-iter", type=int, help="epochs per stage (default 25; "
                      "2 for a quick check)")
     sub.set_defaults(run=_demo)
     sub = commands.add_parser("fit", parents=[common, data, model],

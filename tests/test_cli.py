@@ -7,6 +7,7 @@ which checks the same exit codes and messages.
 """
 
 import os
+import re
 import subprocess
 import sys
 
@@ -284,3 +285,23 @@ def test_usage_errors_exit_2(capsys):
     with pytest.raises(SystemExit) as info:
         main([])
     assert info.value.code == 2
+
+
+def test_help_shows_the_estimators_current_defaults(capsys):
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    defaults = VAELSTMDetector().get_params()
+    for flag, param in [("--window-size", "window_size"), ("--code-size", "code_size"),
+                        ("--n-windows", "n_windows"), ("--vae-hidden-size", "vae_hidden_size"),
+                        ("--lstm-hidden-size", "lstm_hidden_size"), ("--max-iter", "max_iter"),
+                        ("--batch-size", "batch_size"),
+                        ("--learning-rate X", "learning_rate_init"),
+                        ("--learning-rate-schedule", "learning_rate"),
+                        ("--score-aggregation", "score_aggregation"),
+                        ("--error-source", "error_source"),
+                        ("--validation-fraction", "validation_fraction"),
+                        ("--n-iter-no-change", "n_iter_no_change")]:
+        shown = re.search(re.escape(flag) + r"\b.*?\(([^()]*)\)", text).group(1)
+        assert shown == f"{defaults[param]:g}" if isinstance(defaults[param], float) \
+            else shown == str(defaults[param]), (flag, shown, defaults[param])

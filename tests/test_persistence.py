@@ -161,3 +161,17 @@ def test_gpu_trained_model_loads_on_cpu_with_a_warning(tmp_path, fitted, series)
         restored = load_model(path)
     assert restored.device_ == torch.device("cpu")
     np.testing.assert_array_equal(restored.score_samples(series), fitted.score_samples(series))
+
+
+def test_files_without_error_scale_load_with_their_original_scores(tmp_path, series):
+    # skvaelstm 0.1 files have no window_size_ / error_scale_: their errors were not
+    # scaled per channel, which error_scale_ = 1 reproduces exactly
+    det = VAELSTMDetector(**TINY, score_aggregation="newest",
+                          error_source="prediction").fit(series)
+    det.error_scale_ = np.ones_like(det.error_scale_)
+    expected = det.score_samples(series)
+    del det.error_scale_, det.window_size_
+    det.save(tmp_path / "old.skv")
+    loaded = VAELSTMDetector.load(tmp_path / "old.skv")
+    assert loaded.window_size_ == det.window_size
+    np.testing.assert_array_equal(loaded.score_samples(series), expected)

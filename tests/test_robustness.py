@@ -43,7 +43,7 @@ FUZZ = dict(derandomize=True, database=None, deadline=None,
 FIT_PARAMS = dict(TINY, max_iter=1)
 ES_PARAMS = dict(FIT_PARAMS, early_stopping=True, validation_fraction=0.5)
 MIN_FIT_ROWS = {False: _min_fit_rows(4, 3, False, 0.1), True: _min_fit_rows(4, 3, True, 0.5)}
-MIN_SCORE_ROWS = TINY["window_size"] + 1
+MIN_SCORE_ROWS = 2 * TINY["window_size"]  # pooled default: one complete predicted window
 
 
 # --------------------------------------------------------------------------
