@@ -65,14 +65,16 @@ def machine():
 
 
 def git_commit():
-    """The checkout's commit, with "+changes" when the tree differs from it."""
+    """The checkout's commit, with "+changes" when the code that produces results
+    (the package and the benchmark scripts) differs from it."""
     import subprocess
 
     root = Path(__file__).resolve().parents[1]
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                                 text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
+                                "skvaelstm", "benchmarks/*.py"],
                                cwd=root, capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
