@@ -148,12 +148,33 @@ def run_one(kind, name, params, seed, nab, asd):
     return out
 
 
+def _per_series(results, kind, config, key, metric=0):
+    """``{series: mean over seeds}`` of the series of ``kind`` that have ``key``."""
+    return {name: float(np.mean([run["scores"][key][metric] for run in runs]))
+            for name, runs in results[config].items()
+            if name.startswith(kind) and all(key in run["scores"] for run in runs)}
+
+
 def _summary(results, kind, config, key, metric=0):
     """Mean over series of the mean over seeds (None when missing)."""
-    per_series = [np.mean([run["scores"][key][metric] for run in runs])
-                  for name, runs in results[config].items()
-                  if name.startswith(kind) and all(key in run["scores"] for run in runs)]
-    return float(np.mean(per_series)) if per_series else None
+    values = list(_per_series(results, kind, config, key, metric).values())
+    return float(np.mean(values)) if values else None
+
+
+def _paired(results, config, key, reference):
+    """``key`` minus ``reference`` per series: 'mean ± standard error (wins/series)'."""
+    cells = []
+    for kind in ("nab", "asd"):
+        a = _per_series(results, kind, config, key)
+        b = _per_series(results, kind, config, reference)
+        common = sorted(set(a) & set(b))
+        if not common:
+            cells.append("-")
+            continue
+        diff = np.array([a[s] - b[s] for s in common])
+        cells.append(f"{diff.mean():+.3f} ± {diff.std() / np.sqrt(len(diff)):.3f} "
+                     f"({(diff > 0).sum()}/{len(diff)})")
+    return cells
 
 
 def main():
@@ -210,17 +231,23 @@ def _report(results, args, series, defaults, load):
     scoring_config = "default" if "default" in results else next(iter(results))
     keys = sorted({key for runs in results[scoring_config].values() for run in runs
                    for key in run["scores"]})
+    default_key = f"geometric|{defaults['score_aggregation']}|{defaults['error_source']}"
     rows = []
     for key in keys:
-        nab_v = _summary(results, "nab", scoring_config, key)
-        asd_v = _summary(results, "asd", scoring_config, key)
-        both = np.mean([v for v in (nab_v, asd_v) if v is not None])
         combination, aggregation, source = key.split("|")
+        # one channel: the arithmetic and geometric combinations are the same number
+        nab_key = key.replace("arithmetic|", "geometric|")
+        nab_s = _per_series(results, "nab", scoring_config, nab_key)
+        asd_s = _per_series(results, "asd", scoring_config, key)
+        nab_v = float(np.mean(list(nab_s.values()))) if nab_s else None
+        asd_v = float(np.mean(list(asd_s.values()))) if asd_s else None
+        every = float(np.mean(list(nab_s.values()) + list(asd_s.values())))
         rows.append([aggregation, source, combination,
                      "-" if nab_v is None else fmt(nab_v), "-" if asd_v is None else fmt(asd_v),
-                     fmt(both), "yes" if _scoring._look_ahead(aggregation, 2) == 0 else "no"])
-    rows.sort(key=lambda row: -float(row[5]))
-    default_key = f"geometric|{defaults['score_aggregation']}|{defaults['error_source']}"
+                     fmt(every) if nab_v is not None and asd_v is not None else "-",
+                     "yes" if _scoring._look_ahead(aggregation, 2) == 0 else "no"]
+                    + _paired(results, scoring_config, key, default_key))
+    rows.sort(key=lambda row: -float(row[5]) if row[5] != "-" else 1.0)
     config_rows = []
     for config, per_series in results.items():
         runs = [run for series_runs in per_series.values() for run in series_runs]
@@ -253,12 +280,15 @@ ASD), the mean over series of the mean over seeds.
 ## Row-score options (training configuration `{scoring_config}`)
 
 "combination": how channel errors are combined (geometric = the library's; the others
-only for comparison; univariate NAB series are the same under all three). "NAB + ASD":
-the mean of the two columns (NAB alone where ASD has no value). "causal": whether a
-row's score reads only rows up to it.
+only for comparison, measured on ASD: for one channel the arithmetic mean equals the
+geometric one, `log` does not and is not measured on NAB). "all series": the mean over
+every NAB and ASD series, each counted once. "causal": whether a row's score reads only
+rows up to it. "vs default": this option minus the default
+(`{default_key}`), per series: mean ± standard error (series where it is higher / series).
 
 {markdown_table(["score_aggregation", "error_source", "combination", "NAB VUS-PR",
-                 "ASD VUS-PR", "NAB + ASD", "causal"], rows)}
+                 "ASD VUS-PR", "all series", "causal", "NAB vs default",
+                 "ASD vs default"], rows)}
 
 ## Training configurations (row scores: `{default_key}`)
 
