@@ -59,8 +59,9 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
     vae_hidden_size : int, default=64
         Width of the VAE (the paper's ``num_hidden_units``, 512 there); the
         convolution channels grow from ``vae_hidden_size // 16``. The default
-        was chosen on NAB tuning series (benchmarks/results/tune_defaults.md):
-        wider networks scored no better and fit 2-4x slower.
+        was chosen on 11 NAB tuning series by skvaelstm 0.1's tuning run
+        (benchmarks/results/tune_defaults.md at git commit c2736fd): wider
+        networks scored no better and fit 2-4x slower.
     lstm_hidden_size : int, default=16
         Units of each of the two LSTM layers (64 in the paper).
     sigma : float, default=0.1
@@ -79,8 +80,8 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
           to ``window_size - 1`` later rows, so the scores of the last
           ``window_size - 1`` rows of an input change when rows are appended.
           ``"window_max"`` is the default: with ``error_source="both"`` the
-          best mean VUS-PR over the NAB tuning series and the ASD servers
-          together (benchmarks/results/tune_defaults.md). Labelled anomaly
+          best mean VUS-PR over the 55 tuning series (43 NAB, 12 ASD;
+          benchmarks/results/tune_defaults.md). Labelled anomaly
           windows are wide, short spikes are not: a row's own error is often
           ordinary noise, the windows around it are not.
         - ``"trailing_max"``, ``"trailing_mean"``: a row gets the error of the
@@ -103,6 +104,9 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         (the mean of the two; each is in units of its own typical error on
         the validation tail, so neither dominates by scale). Reconstructions
         read the whole window: only the pooled aggregations accept them.
+        ``"both"`` is the default (best on the univariate NAB tuning series);
+        on the multivariate ASD servers ``"reconstruction"`` scored higher
+        (VUS-PR 0.583 vs 0.536), so prefer it for many-KPI data.
     contamination : "auto" or float, default="auto"
         Share of training rows flagged as anomalies by ``predict``, used to set
         ``offset_``:
@@ -111,7 +115,8 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
           scores (1% of training rows are flagged). On the NAB tuning series
           this flagged about 15% of the normal rows after the training segment
           (data drift); thresholds from the held-out validation tail flagged
-          twice as many (benchmarks/results/tune_defaults.md);
+          twice as many (measured with skvaelstm 0.1's row scores,
+          benchmarks/results/tune_defaults.md at git commit c2736fd);
         - if a float in (0, 0.5], that percentile, as in ``IsolationForest``.
     max_iter : int, default=25
         Maximum epochs of each training stage (VAE, then LSTM); with

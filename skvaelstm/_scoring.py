@@ -112,7 +112,7 @@ def _channel_errors(windows, decoded, error_scale):
     mean, so a single channel far off its normal level raises the row's error
     much less than several channels off at once: on the ASD tuning servers (19
     KPIs) the arithmetic mean let one channel decide the score and reached
-    VUS-PR 0.30, this combination 0.53 (benchmarks/results/tune_defaults.md).
+    VUS-PR 0.32, this combination 0.54 (benchmarks/results/tune_defaults.md).
     """
     errors = (windows - decoded).square()
     scale = torch.as_tensor(error_scale, dtype=errors.dtype, device=errors.device)
