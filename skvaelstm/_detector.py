@@ -235,7 +235,7 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
     ...                       random_state=0).fit(X)
     >>> det.decision_function(X).shape
     (2000,)
-    >>> sorted(set(det.predict(X)))
+    >>> sorted(set(det.predict(X).tolist()))
     [-1, 1]
     """
 
