@@ -2,7 +2,7 @@
 
 ``_fit_context`` and ``sklearn.utils._param_validation`` are private in
 scikit-learn; keeping their imports here limits the blast radius when a release
-moves them (see sklearn_contract_and_peers.md, 1.6).
+moves them (scikit-learn >= 1.6 keeps both in private modules).
 """
 
 from sklearn.base import _fit_context

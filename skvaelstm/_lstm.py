@@ -2,7 +2,8 @@
 
 The reference stacks LSTM(64) -> LSTM(64) -> LSTM(code_size, linear activation).
 PyTorch's ``nn.LSTM`` has no linear-activation cell, so the last layer is replaced
-by a linear head on a two-layer LSTM (the porting note in original_model.md, 3).
+by a linear head on a two-layer LSTM (``codes/models.py``, ``lstmKerasModel``, of
+the reference code, github.com/lin-shuyu/VAE-LSTM-for-anomaly-detection at 10389bd).
 It stays a recurrent network: the prediction for window ``j + 1`` sees windows
 ``0 .. j`` through the LSTM state.
 """

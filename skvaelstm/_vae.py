@@ -1,8 +1,8 @@
 """The variational auto-encoder that learns short windows (Lin et al., 2020, Sec. 2.1).
 
-The reference code hard-wired its convolution stacks for windows of 24, 48 and 144
-rows and one channel (original_model.md, 2.1-2.2). Here the stacks are derived
-from ``window_size``: stride-2 convolutions halve the time axis until at most
+The reference code (github.com/lin-shuyu/VAE-LSTM-for-anomaly-detection at 10389bd,
+``codes/models.py``, ``VAEmodel``) hard-wired its convolution stacks for windows of 24,
+48 and 144 rows and one channel. Here the stacks are derived from ``window_size``: stride-2 convolutions halve the time axis until at most
 ``_BOTTOM_LENGTH`` steps remain, a "valid" convolution then collapses it, and the
 decoder mirrors the path with the reference's depth-to-space ("pixel shuffle")
 up-sampling, cropping to the exact encoder lengths. For window 48 this gives the
@@ -46,7 +46,7 @@ def _pixel_shuffle_1d(x, factor):
     """TF ``depth_to_space`` on a (batch, channels, time) tensor.
 
     Output step ``factor * t + i``, channel ``c`` takes input step ``t``, channel
-    ``i * C / factor + c`` (the porting fact in original_model.md, 2.2).
+    ``i * C / factor + c`` (TensorFlow's ``tf.nn.depth_to_space`` ordering).
     """
     batch, channels, length = x.shape
     x = x.reshape(batch, factor, channels // factor, length)
@@ -128,7 +128,7 @@ def _negative_elbo(x, reconstruction, mean, std, sigma):
     """Gaussian-likelihood negative ELBO per window element, averaged over the batch.
 
     The reference minimised ``SSE / (4 sigma^2) + KL`` with a constant ``2 pi``
-    (original_model.md, 2.3); this is the textbook ``SSE / (2 sigma^2) + KL``
+    (``codes/base.py`` of the reference code); this is the textbook ``SSE / (2 sigma^2) + KL``
     without constants, divided by the window size so that losses (and ``tol``)
     do not scale with ``window_size * n_channels``.
     """

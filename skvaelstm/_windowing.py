@@ -87,7 +87,8 @@ def _chronological_split(n_rows, validation_fraction):
 
     Early stopping uses the *last* rows of the training series, never a random
     subset of overlapping windows: in the reference code random validation
-    windows were near-copies of training windows (original_model.md, 1.3).
+    windows were near-copies of training windows (the reference code's random
+    split of overlapping windows, ``codes/data_loader.py``).
     Training windows lie entirely before this row and validation windows
     entirely after it, so the two sets share no rows.
     """

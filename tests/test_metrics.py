@@ -431,7 +431,7 @@ def test_no_warnings_on_valid_input():
 
 
 # --------------------------------------------------------------------------
-# Reference cases: copied verbatim from vus_reference_cases.json (the values
+# Reference cases: computed with TSB-AD 1.5 and copied here (the values
 # TSB-AD 1.5 ``get_metrics(score, label, slidingWindow=sliding_window)``
 # returns; ``score`` there is the ANOMALY score, higher = more anomalous).
 # ``anomalies`` lists the labelled ranges [start, stop) of the 0/1 label; the
@@ -878,7 +878,7 @@ def test_estimate_sliding_window_follows_tsb_ad_rule():
 
     t = np.arange(3000)
     assert estimate_sliding_window(np.sin(2 * np.pi * t / 50)) == 50
-    # evaluation.md: TSB-AD's find_length_rank gives 125 for nyc_taxi
+    # TSB-AD 1.5's find_length_rank(rank=1) gives 125 for nyc_taxi
     assert estimate_sliding_window(load_nab("nyc_taxi").data) == 125
     # a period beyond 303 lags falls back to the default
     assert estimate_sliding_window(np.sin(2 * np.pi * t / 350)) == 125

@@ -14,7 +14,7 @@ from skvaelstm import VAELSTMDetector
 from .conftest import TINY, seasonal
 
 # A row's score depends on the rows before it, so reordering rows or scoring
-# them one at a time legitimately changes scores (sklearn_contract_and_peers.md, 1.4).
+# them one at a time legitimately changes scores (sklearn.utils.estimator_checks).
 EXPECTED_FAILED = {
     "check_methods_sample_order_invariance":
         "time-series model: a row's score depends on the rows before it",
