@@ -4,8 +4,9 @@ The reference code (github.com/lin-shuyu/VAE-LSTM-for-anomaly-detection at 10389
 ``codes/models.py``, ``VAEmodel``) hard-wired its convolution stacks for windows of 24,
 48 and 144 rows and one channel. Here the stacks are derived from ``window_size``:
 stride-2 convolutions halve the time axis until at most ``_BOTTOM_LENGTH`` steps
-remain, a "valid" convolution then collapses it, and the decoder mirrors the path with the reference's depth-to-space ("pixel shuffle")
-up-sampling, cropping to the exact encoder lengths. For window 48 this gives the
+remain, a "valid" convolution then collapses it, and the decoder mirrors the path
+with the reference's depth-to-space ("pixel shuffle") up-sampling, cropping to the
+exact encoder lengths. For window 48 this gives the
 reference's 48 -> 24 -> 12 -> 6 -> 1 encoder. Any number of channels works: they
 are the convolution input channels.
 """
