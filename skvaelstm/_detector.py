@@ -127,13 +127,14 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         Learning-rate schedule of both stages: ``"cosine"`` lowers it after
         every mini-batch along half a cosine to 0 at epoch ``max_iter``, which
         then is the planned end of training (no ``ConvergenceWarning``). The
-        defaults (cosine from 1e-2 over 25 epochs) fit the NAB tuning series
-        2.2x faster than skvaelstm 0.1's constant 2e-3 for up to 100 epochs, at
-        the same VUS-PR (benchmarks/results/tune_defaults.md).
+        defaults (cosine from 1e-2 over 25 epochs) fit the tuning series 3-4x
+        faster than skvaelstm 0.1's constant 2e-3 for up to 100 epochs, at the
+        same VUS-PR (benchmarks/results/tune_defaults.md).
     learning_rate_init : float, default=1e-2
-        Adam learning rate of both stages (the initial one with ``"cosine"``). Training that diverges (a non-finite
-        loss or weight, or a loss 1e4 times that of the untrained network)
-        raises ``FloatingPointError`` and leaves the estimator as it was.
+        Adam learning rate of both stages (the initial one with ``"cosine"``).
+        Training that diverges (a non-finite loss or weight, or a loss 1e4
+        times that of the untrained network) raises ``FloatingPointError`` and
+        leaves the estimator as it was.
     early_stopping : bool, default=True
         Hold out the last ``validation_fraction`` of the training rows (a
         chronological tail, never a random split of overlapping windows), stop
@@ -264,10 +265,10 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
 
     def __init__(self, *, window_size=48, code_size=6, n_windows=12, vae_hidden_size=64,
                  lstm_hidden_size=16, sigma=0.1, score_aggregation="window_max",
-                 error_source="both", contamination="auto", max_iter=25, batch_size=256, learning_rate="cosine",
-                 learning_rate_init=1e-2,
-                 early_stopping=True, validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
-                 device="auto", verbose=0, random_state=None):
+                 error_source="both", contamination="auto", max_iter=25, batch_size=256,
+                 learning_rate="cosine", learning_rate_init=1e-2, early_stopping=True,
+                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, device="auto",
+                 verbose=0, random_state=None):
         self.window_size = window_size
         self.code_size = code_size
         self.n_windows = n_windows
