@@ -12,7 +12,7 @@ import argparse
 import time
 
 import numpy as np
-from _common import machine, markdown_table, write_results
+from _common import git_commit, machine, machine_load, markdown_table, write_results
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 
 from skvaelstm import VAELSTMDetector
@@ -26,14 +26,17 @@ def main():
     parser.add_argument("--window-sizes", type=int, nargs="+", default=[24, 48])
     parser.add_argument("--code-sizes", type=int, nargs="+", default=[3, 6])
     parser.add_argument("--n-splits", type=int, default=2)
-    parser.add_argument("--max-iter", type=int, default=30)
+    parser.add_argument("--max-iter", type=int, default=None,
+                        help="epochs per stage (default: the estimator's)")
     args = parser.parse_args()
+    load = machine_load()
+    options = {} if args.max_iter is None else {"max_iter": args.max_iter}
 
     bunch = load_nab(args.series)
     X, y = bunch.data, np.where(bunch.labels == 1, -1, 1)
     window = estimate_sliding_window(X)
     search = GridSearchCV(
-        VAELSTMDetector(max_iter=args.max_iter, random_state=0),
+        VAELSTMDetector(**options, random_state=0),
         param_grid={"window_size": args.window_sizes, "code_size": args.code_sizes},
         scoring=anomaly_scorers(sliding_window=window), refit="vus_pr",
         cv=TimeSeriesSplit(n_splits=args.n_splits), error_score="raise",
@@ -54,8 +57,12 @@ def main():
                             "AUC-ROC", "fit s / fold"], rows)
     markdown = f"""# GridSearchCV over window_size x code_size
 
-Measured on: {machine()}.
-Command: `python benchmarks/grid_search.py --series {args.series} --max-iter {args.max_iter}`
+Written by `benchmarks/grid_search.py`; do not edit by hand.
+Command: `{_command(args)}`
+Git commit: {git_commit()}
+Measured on: {machine()}; load average before the run: {load}.
+Estimator: `VAELSTMDetector(random_state=0{"".join(f", {k}={v!r}" for k, v in options.items())})`
+with every other parameter at its default ({VAELSTMDetector().get_params()}).
 
 Series `{args.series}` ({len(X)} rows), `TimeSeriesSplit(n_splits={args.n_splits})`, scorers
 from `skvaelstm.metrics.anomaly_scorers(sliding_window={window})` (anomaly class, labels
@@ -65,7 +72,9 @@ Best: {search.best_params_} (VUS-PR {search.best_score_:.3f}).
 
 {table}
 """
-    path = write_results("grid_search", {"machine": machine(), "best_params": search.best_params_,
+    path = write_results("grid_search", {"command": _command(args), "git_commit": git_commit(),
+                                         "machine": machine(), "load_before": load,
+                                         "best_params": search.best_params_,
                                          "best_vus_pr": search.best_score_,
                                          "cv_results": {k: np.asarray(v).tolist()
                                                         for k, v in cv.items()
@@ -73,6 +82,13 @@ Best: {search.best_params_} (VUS-PR {search.best_score_:.3f}).
                                          "params": cv["params"]}, markdown)
     print(markdown)
     print(f"written: {path}")
+
+
+def _command(args):
+    return (f"python benchmarks/grid_search.py --series {args.series} --window-sizes "
+            f"{' '.join(map(str, args.window_sizes))} --code-sizes "
+            f"{' '.join(map(str, args.code_sizes))} --n-splits {args.n_splits}"
+            + ("" if args.max_iter is None else f" --max-iter {args.max_iter}"))
 
 
 if __name__ == "__main__":
