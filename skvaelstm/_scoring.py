@@ -48,6 +48,8 @@ _DIVIDE_ROWS = 1 << 20
 # Validation windows behind ``error_scale``: evenly spaced, at most this many
 # (a robust median needs no more, and memory stays bounded on long series).
 _SCALE_WINDOWS = 4096
+# error_scale_ floor, as a share of the median channel's level (see _error_scale)
+_SCALE_FLOOR = 0.1
 
 PER_ROW = ("newest", "mean", "max")
 POOLED = ("window_mean", "window_max", "trailing_mean", "trailing_max")
@@ -227,10 +229,6 @@ def _error_scale(vae, lstm, X, mean, scale, *, window_size, n_windows, first_row
                        for e in (prediction, reconstruction)])
     floor = _SCALE_FLOOR * np.median(levels, axis=1, keepdims=True)
     return np.maximum(levels, np.maximum(floor, np.finfo(np.float32).tiny))
-
-
-# error_scale_ floor, as a share of the median channel's level (see _error_scale)
-_SCALE_FLOOR = 0.1
 
 
 def _predict_codes(lstm, means, starts, offset, window_size, n_windows):
