@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import torch
 from _common import (
-    evaluate,
     fmt,
     git_commit,
     machine,
@@ -31,7 +30,7 @@ from _common import (
     write_results,
 )
 from joblib import Parallel, delayed
-from nab_paper import RESCORED, detector_entries, fit_and_score
+from nab_paper import RESCORED, detector_entries, fit_and_evaluate
 
 from skvaelstm.metrics import estimate_sliding_window
 
@@ -60,14 +59,8 @@ def run(det_name, k, seed, home, threads):
     torch.set_num_threads(threads)
     train, test, labels = load_entity(home, k)
     X = np.vstack([train, test])
-    fitted = fit_and_score(det_name, X, slice(0, len(train)), seed)
-    if isinstance(fitted, str):
-        return fitted
-    results = {}
-    for name, (scores, fit_s, score_s) in fitted.items():
-        results[name] = evaluate(labels, scores[len(train):], estimate_sliding_window(X[:, 0]))
-        results[name].update(fit_s=fit_s, score_s=score_s)
-    return results
+    return fit_and_evaluate(det_name, X, slice(0, len(train)), seed, labels,
+                            slice(len(train), None), estimate_sliding_window(X[:, 0]))
 
 
 def main():

@@ -43,7 +43,6 @@ from skvaelstm.preprocessing import LagWindows
 SERIES = ["ambient_temperature_system_failure", "cpu_utilization_asg_misconfiguration",
           "ec2_request_latency_system_failure", "machine_temperature_system_failure",
           "nyc_taxi"]
-PAPER = {"window_size": 48, "code_size": 6, "n_windows": 12}
 WINDOW = 48  # the baselines see the same 48-row windows as the paper's model
 
 
@@ -115,9 +114,9 @@ RESCORED = {
 }
 
 
-def fit_and_score(det_name, X, train, seed):
-    """``{name: (scores, fit_s, score_s)}`` for ``det_name`` and the entries rescored
-    from its fitted model; a string when the detector's package is missing."""
+def fit_and_evaluate(det_name, X, train, seed, labels, rows, sliding_window):
+    """Metrics of ``det_name`` and of the entries rescored from its fitted model on
+    ``rows`` of ``X``: ``{name: metrics}``, or a string when its package is missing."""
     model = DETECTORS[det_name](seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -125,11 +124,15 @@ def fit_and_score(det_name, X, train, seed):
             _, fit_s = timed(model.fit, X[train])
         except ImportError as exc:  # PyOD not installed
             return f"skipped: {exc}"
-    out = {det_name: (*timed(model.score_samples, X),)}
+    out = {det_name: timed(model.score_samples, X)}
     for name, (source, params) in RESCORED.items():
         if source == det_name:
             out[name] = timed(model.set_params(**params).score_samples, X)
-    return {name: (scores, fit_s, score_s) for name, (scores, score_s) in out.items()}
+    results = {}
+    for name, (scores, score_s) in out.items():
+        results[name] = evaluate(labels, scores[rows], sliding_window)
+        results[name].update(fit_s=fit_s, score_s=score_s)
+    return results
 
 
 def detector_entries():
@@ -151,16 +154,9 @@ def detector_entries():
 def run(det_name, series, seed, threads):
     torch.set_num_threads(threads)
     bunch = load_nab(series)
-    X = bunch.data
-    fitted = fit_and_score(det_name, X, bunch.train_slice, seed)
-    if isinstance(fitted, str):
-        return fitted
     rows = test_rows(bunch)
-    results = {}
-    for name, (scores, fit_s, score_s) in fitted.items():
-        results[name] = evaluate(bunch.labels[rows], scores[rows], estimate_sliding_window(X))
-        results[name].update(fit_s=fit_s, score_s=score_s)
-    return results
+    return fit_and_evaluate(det_name, bunch.data, bunch.train_slice, seed, bunch.labels[rows],
+                            rows, estimate_sliding_window(bunch.data))
 
 
 def main():

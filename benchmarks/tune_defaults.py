@@ -62,6 +62,9 @@ CONFIGS = {
 AGGREGATIONS = ("newest", "mean", "max", "window_mean", "window_max", "trailing_mean",
                 "trailing_max")
 SOURCES = ("prediction", "reconstruction", "both")
+# NAB series train on the rows before their first anomaly window, at least what a
+# window-48 fit with early stopping needs
+MIN_TRAIN_ROWS = _min_fit_rows(48, 12, True, 0.1)
 
 
 def _arithmetic(windows, decoded, error_scale):
@@ -104,7 +107,7 @@ def nab_tuning_series(home):
 def _nab_task(name, home):
     bunch = fetch_nab(name, data_home=home)
     X, y = bunch.data, bunch.labels
-    train_end = max(int(np.argmax(y)), _min_fit_rows(48, 12, True, 0.1))
+    train_end = max(int(np.argmax(y)), MIN_TRAIN_ROWS)
     test = y[train_end:]
     if test.min() == test.max():
         return None
@@ -272,7 +275,7 @@ Seeds: {args.seeds}; parallel fits: {args.jobs} (one torch thread each).
 Defaults at the time of the run: {defaults}.
 
 Tuning data: {n_nab} labelled NAB series other than the paper's five (fitted on the rows
-before the first anomaly window, at least {_min_fit_rows(48, 12, True, 0.1)}; series
+before the first anomaly window, at least {MIN_TRAIN_ROWS}; series
 whose remaining rows hold one class are skipped), and {n_asd} ASD entities (19 KPIs).
 Values: VUS-PR (sliding window from `estimate_sliding_window`, on the first channel for
 ASD), the mean over series of the mean over seeds.

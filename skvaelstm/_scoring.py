@@ -78,7 +78,7 @@ def _window_chunks(vae, lstm, X, mean, scale, *, window_size, n_windows, first, 
     windows must start at ``window_size`` or later; reconstructed ones must lie
     inside ``X``.
     """
-    n_rows, W = len(X), window_size
+    W = window_size
     history = (n_windows - 1) * W if predict else 0
     cache, cache_start = None, 0  # VAE means of windows cache_start, cache_start + 1, ...
     for a in range(first, stop, _CHUNK_WINDOWS):
@@ -178,21 +178,19 @@ def _row_errors(vae, lstm, X, mean, scale, *, window_size, n_windows, aggregatio
                 out[a + W - 1:a + W - 1 + len(window_errors)] = window_errors
             else:
                 out[a:a + len(window_errors)] = window_errors
-    if aggregation.startswith("window_"):
-        _covering_mean(out, first, stop - 1, W)
-        scored_from = first
-    elif aggregation.startswith("trailing_"):
-        scored_from = first + W - 1
-    else:
-        scored_from = W
+    if not pooled:
         if aggregation == "mean":
             for start in range(W, n_rows, _DIVIDE_ROWS):
                 end = min(start + _DIVIDE_ROWS, n_rows)
                 out[start:end] /= _coverage(np.arange(start, end), W)
-    if not pooled:
         out[:W] = warmup
-    elif scored_from:
-        out[:scored_from] = warmup.mean() if aggregation.endswith("_mean") else warmup.max()
+        return out
+    if aggregation.startswith("window_"):
+        _covering_mean(out, first, stop - 1, W)
+        scored_from = first
+    else:
+        scored_from = first + W - 1
+    out[:scored_from] = warmup.mean() if aggregation.endswith("_mean") else warmup.max()
     return out
 
 
