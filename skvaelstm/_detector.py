@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context
 from ._device import _DevicePortablePickle, _resolve_device
-from ._lstm import _init_lstm_weights, _LatentLSTM
+from ._networks import _build_networks
 from ._scaling import _standardisation, _standardise
 from ._scoring import (
     PER_ROW,
@@ -20,7 +20,7 @@ from ._scoring import (
     _row_errors,
 )
 from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
-from ._vae import _VAE, _init_weights
+from ._threads import _torch_threads
 from ._validation import _validate
 from ._windowing import _auto_window_size, _chronological_split, _min_fit_rows
 
@@ -151,13 +151,25 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
     device : str, default="auto"
         ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:N"`` or ``"mps"``; resolved in ``fit`` into ``device_``.
+    n_threads : int or None, default=1
+        Torch intra-op threads for ``fit`` and scoring, set for the call and
+        restored afterwards (concurrent fits in threads that ask for another
+        number wait for each other, see Notes). One thread is the default: the
+        small networks gain little from more threads on an idle machine, and
+        on a busy one torch's threads stall each other (on 2 cores next to one
+        CPU-bound process a default fit took 30x longer with 2 threads than
+        with 1; benchmarks/results/threads.md). None: use torch's current
+        setting (``torch.get_num_threads()``).
     verbose : int, default=0
         0: silent; 1: progress bars (tqdm) for both stages; 2: one log record
         per epoch on the ``"skvaelstm"`` logger (level INFO).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the VAE's sampling. With an
-        int, two fits give bit-identical scores on CPU. The global numpy, torch
-        and Python RNGs are never used or changed.
+        int, two fits with the same ``n_threads`` and torch build give
+        bit-identical scores on CPU (floating-point sums are split differently
+        over another number of threads, which changes the last bits and then
+        the training path). The global numpy, torch and Python RNGs are never
+        used or changed.
 
     Attributes
     ----------
@@ -215,6 +227,12 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
     get the VAE's reconstruction error of the first window instead, pooled the
     same way: a measured value, never a fill.
 
+    Torch's thread count is process state. While fits or scoring calls run
+    in several threads of one process, those with the same ``n_threads`` run
+    together and one with a different ``n_threads`` waits until they are done,
+    so no call changes another's thread count halfway (which would change its
+    results); each thread gets its own previous setting back.
+
     ``set_params`` may change ``score_aggregation`` and ``error_source`` of a
     fitted detector; the scores then follow the new options, but ``offset_``
     still belongs to the scores of ``fit``: refit before using
@@ -259,6 +277,7 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "device": [str],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -268,7 +287,7 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
                  error_source="both", contamination="auto", max_iter=25, batch_size=256,
                  learning_rate="cosine", learning_rate_init=1e-2, early_stopping=True,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, device="auto",
-                 verbose=0, random_state=None):
+                 n_threads=1, verbose=0, random_state=None):
         self.window_size = window_size
         self.code_size = code_size
         self.n_windows = n_windows
@@ -287,6 +306,7 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.device = device
+        self.n_threads = n_threads
         self.verbose = verbose
         self.random_state = random_state
 
@@ -311,7 +331,8 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         # estimator exactly as it was before the call: no half-fitted state.
         previous = self.__dict__.copy()
         try:
-            self._fit(X)
+            with _torch_threads(self.n_threads):
+                self._fit(X)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(previous)
@@ -339,17 +360,12 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         device = _resolve_device(self.device)
         mean, scale = _standardisation(X)
         Z = _standardise(X, mean, scale)
-        seed = _seed(self.random_state)
-        with torch.random.fork_rng(devices=[]):
-            # only weight initialisation draws from torch's default CPU
-            # generator; fork_rng restores the user's state afterwards.
-            torch.default_generator.manual_seed(seed)
-            vae = _VAE(X.shape[1], W, self.code_size, self.vae_hidden_size)
-            _init_weights(vae)
-            lstm = _LatentLSTM(self.code_size, self.lstm_hidden_size)
-            _init_lstm_weights(lstm)
+        # private generators only: torch's global RNG is neither read nor
+        # changed, so concurrent fits in threads cannot take each other's draws
+        shuffle_gen, sample_gen = _make_generators(_seed(self.random_state), device)
+        vae, lstm = _build_networks(X.shape[1], W, self.code_size, self.vae_hidden_size,
+                                    self.lstm_hidden_size, generator=shuffle_gen)
         vae, lstm = vae.to(device), lstm.to(device)
-        shuffle_gen, sample_gen = _make_generators(seed, device)
         split = (_chronological_split(n_samples, self.validation_fraction)
                  if self.early_stopping else n_samples)
         series = torch.from_numpy(Z).to(device)
@@ -429,10 +445,11 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
     def _network_scores(self, vae, lstm, X, mean, scale, device):
         """Scores of validated ``X`` with the given networks and scaling: the one
         path behind both ``offset_`` (in ``fit``) and ``score_samples``."""
-        return -_row_errors(vae, lstm, X, mean, scale, window_size=self.window_size_,
-                            n_windows=self.n_windows, aggregation=self.score_aggregation,
-                            error_source=self.error_source, error_scale=self.error_scale_,
-                            device=device)
+        with _torch_threads(self.n_threads):
+            return -_row_errors(vae, lstm, X, mean, scale, window_size=self.window_size_,
+                                n_windows=self.n_windows, aggregation=self.score_aggregation,
+                                error_source=self.error_source, error_scale=self.error_scale_,
+                                device=device)
 
     def _scored(self, X):
         """``score_samples``, ``decision_function`` and ``predict`` of ``X`` from one

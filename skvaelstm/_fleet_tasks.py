@@ -3,18 +3,18 @@
 Private helper of :mod:`skvaelstm.fleet` (its public names are re-exported there).
 """
 
+import copy
 import os
 import time
 import traceback
-from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
 import numpy as np
-import torch
 from sklearn.base import clone
 
 from ._tables import _check_columns, _read_table
+from ._threads import _torch_threads
 from .persistence import load_model, save_model
 
 __all__ = []  # private helper of skvaelstm.fleet
@@ -73,24 +73,20 @@ class SeriesResult:
         return self.error is None
 
 
-@contextmanager
 def torch_threads(n_threads):
-    """Run the block with ``n_threads`` torch threads, then restore the previous number.
+    """Run a block with ``n_threads`` torch threads, then restore the previous number.
+
+    Safe in threads: blocks (and fits, see ``VAELSTMDetector``'s ``n_threads``)
+    that want another number wait until the running ones are done, and each
+    thread gets its own previous setting back. Inside the block, fits keep
+    this setting.
 
     Parameters
     ----------
     n_threads : int or None
         Threads for torch's intra-op parallelism; None changes nothing.
     """
-    if n_threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(int(n_threads))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+    return _torch_threads(n_threads)
 
 
 def model_filename(name):
@@ -107,34 +103,37 @@ def _task(name, source, model, *, fit, score, train_size, model_dir, threads, re
     result = SeriesResult(name=name)
     stage = "load"
     try:
-        with torch_threads(threads):
-            X = _load(source, **read)
-            result.n_samples = len(X)
-            if fit:
-                stage = "fit"
-                detector = clone(model)
-                start = time.perf_counter()
-                detector.fit(X[:_train_rows(len(X), train_size)])
-                result.fit_seconds = time.perf_counter() - start
-                if model_dir is None:
-                    result.estimator = detector
-                else:
-                    stage = "save"
-                    path = os.path.join(model_dir, model_filename(name))
-                    os.makedirs(model_dir, exist_ok=True)   # on this worker's machine
-                    save_model(detector, path, metadata={"series": str(name)})
-                    result.model_path = path
+        X = _load(source, **read)
+        result.n_samples = len(X)
+        if fit:
+            stage = "fit"
+            detector = clone(model)
+            if threads != "auto":
+                detector.set_params(n_threads=threads)
+            start = time.perf_counter()
+            detector.fit(X[:_train_rows(len(X), train_size)])
+            result.fit_seconds = time.perf_counter() - start
+            if model_dir is None:
+                result.estimator = detector
             else:
-                stage = "model"
-                if isinstance(model, Exception):
-                    raise model
-                detector = (load_model(model) if isinstance(model, (str, os.PathLike))
-                            else model)
-            if score:
-                stage = "score"
-                start = time.perf_counter()
-                result.scores, result.decision, result.labels = detector._scored(X)
-                result.score_seconds = time.perf_counter() - start
+                stage = "save"
+                path = os.path.join(model_dir, model_filename(name))
+                os.makedirs(model_dir, exist_ok=True)   # on this worker's machine
+                save_model(detector, path, metadata={"series": str(name)})
+                result.model_path = path
+        else:
+            stage = "model"
+            if isinstance(model, Exception):
+                raise model
+            detector = (load_model(model) if isinstance(model, (str, os.PathLike))
+                        else copy.copy(model))   # set_params below: not the caller's
+            if threads != "auto":
+                detector.set_params(n_threads=threads)
+        if score:
+            stage = "score"
+            start = time.perf_counter()
+            result.scores, result.decision, result.labels = detector._scored(X)
+            result.score_seconds = time.perf_counter() - start
     except Exception as exc:  # noqa: BLE001 - reported per series, see the module notes
         result.error = f"{type(exc).__name__}: {exc}"
         result.stage = stage

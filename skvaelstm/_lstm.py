@@ -30,18 +30,18 @@ class _LatentLSTM(nn.Module):
         return self.head(hidden)
 
 
-def _init_lstm_weights(module):
+def _init_lstm_weights(module, generator):
     """Keras defaults used by the reference: Glorot input kernels, orthogonal
     recurrent kernels, zero biases except a unit forget-gate bias."""
     for name, param in module.lstm.named_parameters():
         if name.startswith("weight_ih"):
-            nn.init.xavier_uniform_(param)
+            nn.init.xavier_uniform_(param, generator=generator)
         elif name.startswith("weight_hh"):
-            nn.init.orthogonal_(param)
+            nn.init.orthogonal_(param, generator=generator)
         else:
             nn.init.zeros_(param)
             if name.startswith("bias_ih"):
                 hidden = param.shape[0] // 4
                 param.data[hidden:2 * hidden] = 1.0  # gate order: input, forget, cell, output
-    nn.init.xavier_uniform_(module.head.weight)
+    nn.init.xavier_uniform_(module.head.weight, generator=generator)
     nn.init.zeros_(module.head.bias)

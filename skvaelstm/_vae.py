@@ -139,11 +139,11 @@ def _negative_elbo(x, reconstruction, mean, std, sigma):
     return ((sse / (2.0 * sigma**2) + kl) / n_elements).mean()
 
 
-def _init_weights(module):
+def _init_weights(module, generator):
     """Glorot-uniform weights and zero biases, as the reference initialises."""
     for layer in module.modules():
         if isinstance(layer, (nn.Conv1d, nn.Linear)):
-            nn.init.xavier_uniform_(layer.weight)
+            nn.init.xavier_uniform_(layer.weight, generator=generator)
             nn.init.zeros_(layer.bias)
 
 

@@ -28,12 +28,11 @@ Only :class:`Exception` is reported this way; ``KeyboardInterrupt`` and other
 ``BaseException`` still stop the whole run. Check ``result.errors`` after every
 run: an error here is reported, not hidden.
 
-Torch threads: several fits on one machine each start one torch thread per
-core by default and slow each other down. With ``torch_threads="auto"`` (the
-default) every task runs with one torch thread whenever joblib may run more
-than one task at a time (``joblib.effective_n_jobs() > 1``, which includes a
-Dask backend with more than one worker thread), and leaves torch alone when
-the tasks run one after the other.
+Torch threads: each task's detector uses its own ``n_threads`` (1 by default),
+so tasks running side by side do not oversubscribe the cores. ``torch_threads``
+sets ``n_threads`` of every task's detector instead: an int, or None for
+torch's current setting on the worker; ``"auto"`` (the default) keeps the
+estimator's. The detectors returned carry the ``n_threads`` they ran with.
 """
 
 import os
@@ -133,7 +132,8 @@ def fit_fleet(estimator, series, *, model_dir=None, train_size=None, n_jobs=None
         Passed to ``joblib.Parallel``; None follows the active
         ``joblib.parallel_backend`` (sequential without one).
     torch_threads : "auto", int or None, default="auto"
-        Torch threads per task (restored after the task); see the module notes.
+        ``n_threads`` of each task's detector; "auto" keeps the estimator's
+        (see the module notes).
     time_column : str or None, default=None
         For tables (DataFrames and files): a column that is not a channel and
         is dropped. Rows are used in the order given, never sorted.
@@ -206,7 +206,7 @@ def _run(series, *, fit, score, model_dir, train_size, n_jobs, threads, read, ve
     if not hasattr(series, "items"):
         raise TypeError(f"series must be a mapping name -> series, got {type(series).__name__}.")
     _check_train_size(train_size)
-    threads = _task_threads(threads, n_jobs)
+    threads = _task_threads(threads)
     if model_dir is not None:
         # absolute: workers may run in another directory
         model_dir = os.path.abspath(os.fspath(model_dir))
@@ -241,15 +241,11 @@ def _check_train_size(train_size):
         raise TypeError(f"train_size must be an int, a float or None, got {train_size!r}.")
 
 
-def _task_threads(threads, n_jobs):
-    """The torch threads each task gets (None: leave torch alone)."""
-    if threads is None:
-        return None
-    if isinstance(threads, str):
-        if threads != "auto":
-            raise ValueError(f"torch_threads must be 'auto', an int >= 1 or None, got {threads!r}.")
-        # evaluated here, in the caller, where the joblib backend context is active
-        return 1 if joblib.effective_n_jobs(n_jobs) != 1 else None
+def _task_threads(threads):
+    """Checked ``torch_threads``: "auto" (keep each detector's ``n_threads``), an
+    int >= 1 or None."""
+    if threads is None or (isinstance(threads, str) and threads == "auto"):
+        return threads
     if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
         raise ValueError(f"torch_threads must be 'auto', an int >= 1 or None, got {threads!r}.")
     return int(threads)

@@ -38,7 +38,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ._device import _available_or_cpu
-from ._lstm import _LatentLSTM
+from ._networks import _build_networks
 from ._serialization import (
     _atomic_write,
     _cpu_state,
@@ -47,7 +47,6 @@ from ._serialization import (
     _encode,
     _json_param,
 )
-from ._vae import _VAE
 
 __all__ = ["ModelFileError", "UntrustedModelFileError", "load_model", "read_model_info",
            "save_model"]
@@ -307,9 +306,9 @@ def _from_payload(payload, path):
         for name, value in document["attributes"].items():
             setattr(estimator, name, _decode(value, arrays))
         _upgrade_attributes(estimator)
-        vae = _VAE(estimator.n_features_in_, estimator.window_size_, estimator.code_size,
-                   estimator.vae_hidden_size)
-        lstm = _LatentLSTM(estimator.code_size, estimator.lstm_hidden_size)
+        vae, lstm = _build_networks(estimator.n_features_in_, estimator.window_size_,
+                                    estimator.code_size, estimator.vae_hidden_size,
+                                    estimator.lstm_hidden_size)
         vae.load_state_dict(payload["vae_state"])
         lstm.load_state_dict(payload["lstm_state"])
     except ModelFileError:

@@ -168,29 +168,26 @@ def test_interrupts_are_not_reported_as_series_errors():
         fit_fleet(VAELSTMDetector(**TINY), {"x": interrupted})
 
 
-def test_torch_threads_are_capped_per_task_and_restored():
+def test_torch_threads_set_each_task_detectors_n_threads():
     before = torch.get_num_threads()
-    seen = []
-
-    def source():
-        seen.append(torch.get_num_threads())
-        return seasonal(100)
-
-    fit_fleet(VAELSTMDetector(**TINY), {"x": source}, torch_threads=1)
-    assert seen == [1] and torch.get_num_threads() == before
+    model = VAELSTMDetector(**TINY)
+    result = fit_fleet(model, {"x": seasonal(100)}, torch_threads=2)
+    assert result["x"].estimator.n_threads == 2 and model.n_threads == 1
+    assert fit_fleet(model, {"x": seasonal(100)})["x"].estimator.n_threads == 1   # "auto"
+    fitted = result["x"].estimator
+    scored = score_fleet({"x": fitted}, {"x": seasonal(100)}, torch_threads=None)
+    assert scored["x"].ok and fitted.n_threads == 2   # the caller's model is not changed
+    assert torch.get_num_threads() == before
     with torch_threads(None):
         assert torch.get_num_threads() == before
 
 
-def test_auto_threads_follow_the_backend():
-    assert _task_threads("auto", None) is None       # sequential: torch left alone
-    assert _task_threads("auto", 2) == 1
-    with joblib.parallel_backend("loky", n_jobs=2):
-        assert _task_threads("auto", None) == 1
-    assert _task_threads(3, None) == 3 and _task_threads(None, 2) is None
+def test_torch_threads_values_are_checked():
+    assert _task_threads("auto") == "auto" and _task_threads(None) is None
+    assert _task_threads(3) == 3
     for bad in ("all", 0, 1.5, True):
         with pytest.raises(ValueError):
-            _task_threads(bad, None)
+            _task_threads(bad)
 
 
 def test_series_must_be_a_mapping():
