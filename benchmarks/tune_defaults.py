@@ -210,7 +210,7 @@ def main():
         delayed(run_one)(kind, name, CONFIGS[config], seed, nab, asd)
         for config, kind, name, seed in tasks)
     results = {}
-    for (config, kind, name, seed), run in zip(tasks, runs):
+    for (config, kind, name, _seed), run in zip(tasks, runs):
         if run is None:
             continue
         results.setdefault(config, {}).setdefault(f"{kind}:{name}", []).append(run)

@@ -2,6 +2,18 @@
 
 __version__ = "0.1.0"
 
-from ._detector import VAELSTMDetector
-
 __all__ = ["VAELSTMDetector", "__version__"]
+
+
+def __getattr__(name):
+    # Lazy (PEP 562): importing torch and scikit-learn takes seconds, and the
+    # command line must answer --help, --version and argument errors without them.
+    if name == "VAELSTMDetector":
+        from ._detector import VAELSTMDetector
+
+        return VAELSTMDetector
+    raise AttributeError(f"module 'skvaelstm' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

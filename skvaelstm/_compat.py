@@ -6,6 +6,6 @@ moves them (scikit-learn >= 1.6 keeps both in private modules).
 """
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
-__all__ = ["Interval", "StrOptions", "_fit_context"]
+__all__ = ["Interval", "InvalidParameterError", "StrOptions", "_fit_context"]

@@ -1,10 +1,12 @@
 """The scikit-learn estimator: ``VAELSTMDetector``."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context
@@ -19,8 +21,8 @@ from ._scoring import (
     _min_score_rows,
     _row_errors,
 )
-from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
 from ._threads import _torch_threads
+from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
 from ._validation import _validate
 from ._windowing import _auto_window_size, _chronological_split, _min_fit_rows
 
@@ -332,11 +334,15 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         previous = self.__dict__.copy()
         try:
             with _torch_threads(self.n_threads):
-                self._fit(X)
+                not_converged = self._fit(X)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(previous)
             raise
+        for message in not_converged:
+            # stacklevel 3: past fit and scikit-learn's _fit_context wrapper, to
+            # the line that called fit
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
         return self
 
     def _fit(self, X):
@@ -403,6 +409,7 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         # as IsolationForest: offset_ is a percentile of the training scores,
         # computed by the same code path as score_samples (check_outliers_train).
         self.offset_ = float(np.percentile(scores, 100.0 * contamination))
+        return [h["not_converged"] for h in (vae_history, lstm_history) if h["not_converged"]]
 
     def score_samples(self, X):
         """Score of each row: the opposite of its prediction error.

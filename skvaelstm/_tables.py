@@ -219,9 +219,15 @@ def _numeric(column, name):
     bad = values.isna() & column.notna()
     if bad.any():
         first = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"column {name!r} has non-numeric values (first at data row "
-                         f"{_row(first)}: {_show(column.iloc[first])}); choose the channels "
-                         "with --columns and name the time column with --time-column.")
+        n_bad = int(bad.sum())
+        if n_bad * 2 < int(column.notna().sum()):
+            # a numeric column with a few stray cells: the column choice is right
+            advice = "fix or drop the row(s); nothing is guessed for them"
+        else:
+            advice = ("it is not a channel: choose the channels with --columns and name the "
+                      "time column with --time-column")
+        raise ValueError(f"column {name!r} has {n_bad} non-numeric value(s) (first at data "
+                         f"row {_row(first)}: {_show(column.iloc[first])}); {advice}.")
     missing = values.isna().to_numpy()
     if missing.any():
         raise ValueError(f"column {name!r} has {int(missing.sum())} missing value(s) (first "

@@ -8,11 +8,9 @@ restore the best weights; without one, stop when the training loss stalls.
 import copy
 import logging
 import math
-import warnings
 
 import numpy as np
 import torch
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ._vae import _encode_means, _negative_elbo
@@ -91,6 +89,7 @@ def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter,
     best, best_state, stall = math.inf, None, 0
     limit = None  # set from the loss of the untrained network (first batch)
     bar = _progress(verbose, stage, max_iter)
+    not_converged = None
     n_steps = max_iter * math.ceil(n_train / batch_size)
     step = 0
     try:
@@ -101,7 +100,8 @@ def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter,
             for start in range(0, n_train, batch_size):
                 if schedule == "cosine":
                     for group in optimizer.param_groups:
-                        group["lr"] = 0.5 * learning_rate * (1.0 + math.cos(math.pi * step / n_steps))
+                        group["lr"] = 0.5 * learning_rate * (
+                            1.0 + math.cos(math.pi * step / n_steps))
                     step += 1
                 index = order[start:start + batch_size]
                 loss = batch_loss(index)
@@ -131,13 +131,11 @@ def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter,
             if stall >= n_iter_no_change:
                 break
         else:
-            if schedule != "cosine":
-                warnings.warn(
+            if schedule != "cosine":   # the cosine schedule ends by design at max_iter
+                not_converged = (
                     f"{stage}: maximum iterations ({max_iter}) reached and the "
                     f"{'validation' if validation_loss is not None else 'training'} loss "
-                    "is still improving; consider increasing max_iter.",
-                    ConvergenceWarning,
-                )
+                    "is still improving; consider increasing max_iter.")
     finally:
         if bar is not None:
             bar.close()
@@ -154,6 +152,9 @@ def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter,
         "validation_loss": val_losses,
         "n_iter": len(losses),
         "best_validation_loss": best if validation_loss is not None else None,
+        # warned by the estimator's fit, after the progress bar is gone and
+        # with the stack level of the user's call
+        "not_converged": not_converged,
     }
 
 

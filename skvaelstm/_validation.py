@@ -17,3 +17,7 @@ def _validate(estimator, X, *, reset):
             return validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset)
     except OverflowError as exc:  # a Python int of hundreds of digits in an object array
         raise ValueError(f"X has a value too large for float64 ({exc}).") from None
+    except (ValueError, TypeError) as exc:
+        # raised again here, so that callers (the command line's exit codes)
+        # can tell input refused by validation from failures deeper inside
+        raise type(exc)(str(exc)) from exc

@@ -3,7 +3,8 @@
 Sub-commands: ``demo``, ``fit``, ``score`` and ``detect`` (fit + score).
 Exit codes: 0 success, 2 user error (bad option, file, column or value; one
 ``skvaelstm: error: ...`` line on stderr), 1 unexpected internal error, 130
-interrupted. ``-v``/``--verbose`` adds progress bars and full tracebacks;
+interrupted. Progress bars are shown when stderr is a terminal (``-q``/``--quiet``:
+never); ``-v``/``--verbose`` shows them anywhere and adds full tracebacks;
 ``-vv`` logs one line per training epoch instead of the bars.
 """
 
@@ -21,6 +22,9 @@ _EXIT_USER_ERROR = 2
 _EXIT_INTERNAL_ERROR = 1
 _EXIT_INTERRUPTED = 130
 _OUTPUT_COLUMNS = ("score", "decision", "predicted")
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+# Rows per block when writing the scores CSV (the text is never built whole).
+_CSV_BLOCK = 100_000
 
 
 def main(argv=None):
@@ -37,8 +41,13 @@ def main(argv=None):
         0 on success, 2 for user errors, 1 for internal errors, 130 if interrupted.
     """
     args = _parser().parse_args(argv)  # usage errors exit with 2 here
+    # progress bars where a person watches (stderr is a terminal), quiet in
+    # pipes, CI logs and cron mails; -v forces them, -q turns them off
+    args.traceback = args.verbose > 0          # asked for: -v also shows tracebacks
+    args.verbose = 0 if args.quiet else args.verbose or int(_watched())
     verbose = args.verbose
     logger = logging.getLogger("skvaelstm")
+    level = logger.level
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("skvaelstm: %(message)s"))
     if verbose >= 2:
@@ -51,22 +60,45 @@ def main(argv=None):
     except KeyboardInterrupt:
         _error("interrupted.")
         return _EXIT_INTERRUPTED
-    except (OSError, ValueError, ImportError, FloatingPointError) as exc:
-        # the user's input or setup (FloatingPointError: training diverged, e.g.
-        # with a too large --learning-rate)
-        if verbose:
+    except Exception as exc:  # noqa: BLE001 - reported in one line; see _is_input_error
+        if args.traceback:
             traceback.print_exc()
-        _error(_describe(exc))
-        return _EXIT_USER_ERROR
-    except Exception as exc:  # noqa: BLE001 - a bug: say so without a wall of text
-        if verbose:
-            traceback.print_exc()
+        if _is_input_error(exc):
+            _error(_describe(exc))
+            return _EXIT_USER_ERROR
         _error(f"internal error: {type(exc).__name__}: {_describe(exc)}"
-               + ("" if verbose else " (run with --verbose for the traceback)"))
+               + ("" if args.traceback else " (run with --verbose for the traceback)"))
         return _EXIT_INTERNAL_ERROR
     finally:
+        # called in-process (a notebook, a test): leave the logger as it was
         logger.removeHandler(handler)
+        logger.setLevel(level)
     return 0
+
+
+def _watched():
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):   # replaced or closed stderr
+        return False
+
+
+def _is_input_error(exc):
+    """True for errors about the user's input or setup, raised on purpose by this
+    package (or scikit-learn's parameter validation), and for the operating
+    system's file errors. A ``ValueError`` that numpy or torch raise deep inside
+    the package is a bug, not bad input: it gets exit code 1."""
+    from ._compat import InvalidParameterError
+
+    if isinstance(exc, (OSError, InvalidParameterError)):
+        return True
+    if not isinstance(exc, (ValueError, TypeError, ImportError, FloatingPointError)):
+        return False
+    frame = exc.__traceback__
+    while frame is not None and frame.tb_next is not None:
+        frame = frame.tb_next
+    return frame is not None and os.path.dirname(
+        os.path.abspath(frame.tb_frame.f_code.co_filename)) == _PACKAGE
 
 
 # --------------------------------------------------------------------------
@@ -95,19 +127,12 @@ def _demo(args):
 
 
 def _fit(args):
-    from ._detector import VAELSTMDetector
     from .persistence import save_model
 
     _check_outputs(args)  # before the long fit, not after it
-    table = _load(args, args.time_column, args.columns)
-    n_train = _train_count(args, table)
-    detector = VAELSTMDetector(**_model_options(args))
-    started = time.perf_counter()
-    detector.fit(table.X.iloc[:n_train])
-    seconds = time.perf_counter() - started
-    save_model(detector, args.output, metadata={
-        "time_column": args.time_column, "columns": list(table.X.columns),
-        "n_train_rows": n_train, "source": os.path.basename(args.data)})
+    table, _ = _load(args, args.time_column, args.columns)
+    detector, n_train, seconds = _fitted(args, table)
+    save_model(detector, args.output, metadata=_metadata(args, table, n_train))
     _say(f"fitted on {n_train} rows x {table.X.shape[1]} channel(s) in {seconds:.1f} s "
          f"(epochs VAE/LSTM: {detector.n_iter_[0]}/{detector.n_iter_[1]}).")
     _say(f"model written to {args.output}")
@@ -117,6 +142,8 @@ def _score(args):
     from .persistence import ModelFileError, load_model, read_model_info
 
     _check_outputs(args)
+    if args.context and args.sort:
+        raise ValueError("--sort cannot be combined with --context: sort both files first.")
     detector = load_model(args.model, trusted=args.trusted)
     try:
         stored = read_model_info(args.model)["metadata"]
@@ -124,31 +151,82 @@ def _score(args):
         stored = {}
     time_column = args.time_column or stored.get("time_column")
     columns = args.columns or _fitted_columns(detector) or stored.get("columns")
-    table = _load(args, time_column, columns)
-    _write_scores(args, detector, table, time_column)
+    table, first_row = _load(args, time_column, columns, context=args.context)
+    _write_scores(args, detector, table, time_column, first_row=first_row)
 
 
 def _detect(args):
-    from ._detector import VAELSTMDetector
+    from .persistence import save_model
 
     _check_outputs(args)
-    table = _load(args, args.time_column, args.columns)
-    n_train = _train_count(args, table)
+    table, _ = _load(args, args.time_column, args.columns)
     _output_columns(args, table, args.time_column)  # before the fit and the model file
-    detector = VAELSTMDetector(**_model_options(args)).fit(table.X.iloc[:n_train])
-    _say(f"fitted on {n_train} rows (epochs VAE/LSTM: "
+    detector, n_train, seconds = _fitted(args, table)
+    _say(f"fitted on {n_train} rows in {seconds:.1f} s (epochs VAE/LSTM: "
          f"{detector.n_iter_[0]}/{detector.n_iter_[1]}).")
-    if args.save_model:
-        detector.save(args.save_model)
+    if args.save_model:   # the same file as ``fit`` writes, metadata included
+        save_model(detector, args.save_model, metadata=_metadata(args, table, n_train))
         _say(f"model written to {args.save_model}")
-    _write_scores(args, detector, table, args.time_column)
+    _write_scores(args, detector, table, args.time_column, train_end=n_train)
+
+
+def _fitted(args, table):
+    """The detector fitted on the training rows of ``table``, their number, seconds."""
+    from ._detector import VAELSTMDetector
+
+    n_train = _train_count(args, table)
+    detector = VAELSTMDetector(**_model_options(args))
+    _check_training_rows(detector, table.X.iloc[:n_train])
+    started = time.perf_counter()
+    detector.fit(table.X.iloc[:n_train])
+    return detector, n_train, time.perf_counter() - started
+
+
+def _metadata(args, table, n_train):
+    """What ``score`` needs to read a new file as the training file was read."""
+    return {"time_column": args.time_column, "columns": list(table.X.columns),
+            "n_train_rows": n_train, "source": os.path.basename(args.data)}
+
+
+def _check_training_rows(detector, X):
+    """Too few training rows, said in the command line's terms (the estimator's
+    own message names Python parameters)."""
+    from ._windowing import _auto_window_size, _min_fit_rows
+
+    detector._validate_params()
+    p = detector.get_params()
+    W = (_auto_window_size(X.to_numpy(), p["n_windows"], p["early_stopping"],
+                           p["validation_fraction"])
+         if p["window_size"] == "auto" else p["window_size"])
+
+    def needed(window):
+        return _min_fit_rows(window, p["n_windows"], p["early_stopping"],
+                             p["validation_fraction"])
+
+    n = len(X)
+    if n >= needed(W):
+        return
+    fitting = [w for w in range(W - 1, 1, -1) if needed(w) <= n]
+    tail = (f", and a validation tail of at least {2 * W} rows, which is "
+            f"--validation-fraction {p['validation_fraction']} of the rows"
+            if p["early_stopping"] else "")
+    advice = [f"--window-size {fitting[0]} (the largest that fits)"] if fitting else []
+    if p["early_stopping"]:
+        advice.append("--no-early-stopping (trains on all rows, no validation tail)")
+    advice.append("fewer --n-windows")
+    raise ValueError(
+        f"{n} training rows are too few: with --window-size {W} and --n-windows "
+        f"{p['n_windows']} the model needs at least {needed(W)} rows ({W * p['n_windows']} "
+        f"to train on{tail}). Use more rows, or try " + ", or ".join(advice) + ".")
 
 
 # --------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------
-def _load(args, time_column, columns):
-    from ._tables import _check_header, _prepare, _read_table
+def _load(args, time_column, columns, *, context=None):
+    """The checked table of ``args.data``; with ``context`` (a file of the rows
+    before it) the table of both and the number of context rows."""
+    from ._tables import _check_columns, _check_header, _pandas, _prepare, _read_table
 
     frame = _read_table(args.data)
     exclude = [getattr(args, "label_column", None)]
@@ -157,12 +235,28 @@ def _load(args, time_column, columns):
         _check_header(frame, args.data)  # no column named: the header must look like names
     if columns is None:
         columns = [c for c in frame.columns if c != time_column and c not in exclude]
-    table = _prepare(frame, path=args.data, time_column=time_column, columns=columns,
-                     sort=args.sort, allow_duplicates=args.allow_duplicates,
-                     allow_gaps=args.allow_gaps)
+    path, n_context = args.data, 0
+    if context is not None:
+        before = _read_table(context)
+        _check_columns(before, [c for c in [time_column, *columns] if c is not None], context)
+        n_context = len(before)
+        # one table: time order, duplicates and gaps are checked across the seam
+        frame = _pandas().concat([before[list(frame.columns.intersection(before.columns))],
+                                  frame], ignore_index=True)
+        path = f"{context} + {args.data}"
+    try:
+        table = _prepare(frame, path=path, time_column=time_column, columns=columns,
+                         sort=args.sort, allow_duplicates=args.allow_duplicates,
+                         allow_gaps=args.allow_gaps)
+    except ValueError as exc:
+        if context is None:
+            raise
+        raise ValueError(f"--context {context} followed by {args.data} (data rows counted "
+                         f"from the first row of {context}, which has {n_context}): "
+                         f"{exc}") from None
     for note in table.notes:
         _note(note)
-    return table
+    return table, n_context
 
 
 def _train_count(args, table):
@@ -191,26 +285,35 @@ def _output_columns(args, table, time_column):
     return keep
 
 
-def _write_scores(args, detector, table, time_column):
+def _write_scores(args, detector, table, time_column, *, first_row=0, train_end=None):
+    """Score ``table`` and write its rows from ``first_row`` on (earlier rows are
+    context: scored, not written)."""
     from ._serialization import _atomic_write
 
     keep = _output_columns(args, table, time_column)
     scores, decision, predicted = detector._scored(table.X)
-    out = table.frame[keep].copy()
-    out["score"], out["decision"], out["predicted"] = scores, decision, predicted
+    out = table.frame[keep].iloc[first_row:]
+    scores, decision, predicted = scores[first_row:], decision[first_row:], predicted[first_row:]
     if args.plot:  # before writing the CSV: a plotting error leaves no partial outputs
-        figure = _figure(args, table, scores, detector.offset_, predicted)
-    _atomic_write(args.output, lambda f: f.write(out.to_csv(index=False).encode()))
-    _say(f"scored {len(out)} rows: {int((predicted == -1).sum())} flagged as anomalies "
-         f"(score below the threshold {detector.offset_:.4g}).")
+        figure = _figure(args, table, scores, detector.offset_, predicted, first_row,
+                         train_end)
+
+    def write(file):
+        # block by block: the CSV text of a long series is never held whole
+        for start in range(0, max(len(out), 1), _CSV_BLOCK):
+            block = out.iloc[start:start + _CSV_BLOCK].copy()
+            stop = start + len(block)
+            block["score"], block["decision"] = scores[start:stop], decision[start:stop]
+            block["predicted"] = predicted[start:stop]
+            file.write(block.to_csv(index=False, header=start == 0).encode())
+
+    _atomic_write(args.output, write)
+    context = f" (after {first_row} rows of context)" if first_row else ""
+    _say(f"scored {len(out)} rows{context}: {int((predicted == -1).sum())} flagged as "
+         f"anomalies (score below the threshold {detector.offset_:.4g}).")
     _say(f"scores written to {args.output}")
     if args.plot:
-        try:
-            _atomic_write(args.plot, lambda f: figure.savefig(f, format="png", dpi=110))
-        finally:
-            import matplotlib.pyplot as plt
-
-            plt.close(figure)
+        _atomic_write(args.plot, lambda f: figure.savefig(f, format="png", dpi=110))
         _say(f"plot written to {args.plot}")
 
 
@@ -222,15 +325,24 @@ def _matplotlib():
     return matplotlib
 
 
-def _figure(args, table, scores, threshold, predicted):
-    matplotlib = _matplotlib()
-    matplotlib.use("Agg")  # files only: never open a window
-    from .plotting import plot_anomalies
+def _figure(args, table, scores, threshold, predicted, first_row, train_end):
+    """The plot on a plain Figure with its own Agg canvas: pyplot's backend (a
+    notebook's, when ``main`` is called in-process) is left alone."""
+    _matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    labels = table.frame[args.label_column].to_numpy() if args.label_column else None
-    return plot_anomalies(table.X, scores, threshold=threshold, flagged=predicted,
-                          labels=labels, timestamps=table.time,
-                          title=os.path.basename(args.data))
+    from .plotting import _draw, _figsize
+
+    X = table.X.iloc[first_row:]
+    figure = Figure(figsize=_figsize(X.shape[1] + 1), constrained_layout=True)
+    FigureCanvasAgg(figure)
+    labels = (table.frame[args.label_column].to_numpy()[first_row:] if args.label_column
+              else None)
+    return _draw(figure, X, scores, threshold=threshold, flagged=predicted, labels=labels,
+                 timestamps=None if table.time is None else table.time[first_row:],
+                 channel_names=None, title=os.path.basename(args.data), train_end=train_end,
+                 score_scale="symlog")
 
 
 def _check_outputs(args):
@@ -255,6 +367,8 @@ def _model_options(args):
         "max_iter", "batch_size", "contamination", "score_aggregation", "error_source",
         "device", "random_state", "validation_fraction", "n_iter_no_change")
         if getattr(args, name) is not None}
+    if args.threads is not None:
+        options["n_threads"] = args.threads
     if args.learning_rate is not None:
         options["learning_rate_init"] = args.learning_rate
     if args.learning_rate_schedule is not None:
@@ -310,7 +424,9 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 def _parser():
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-v", "--verbose", action="count", default=0,
-                        help="progress bars and full tracebacks; -vv: one log line per epoch")
+                        help="progress bars (default when stderr is a terminal) and full "
+                        "tracebacks; -vv: one log line per epoch")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument("data", metavar="DATA", help="CSV file (.csv, .csv.gz, ...) or Parquet "
                       "file (.parquet, .pq; needs pyarrow), one row per time step")
@@ -351,7 +467,9 @@ def _parser():
             ("--validation-fraction", float, "validation tail share (0.1)"),
             ("--n-iter-no-change", int, "early-stopping patience (10)"),
             ("--random-state", int, "seed; fix it for reproducible models (none)"),
-            ("--device", str, "auto, cpu, cuda, cuda:N or mps (auto)")):
+            ("--device", str, "auto, cpu, cuda, cuda:N or mps (auto)"),
+            ("--threads", int, "torch threads for fitting and scoring; more rarely "
+             "help and slow a busy machine down (1)")):
         metavar = {int: "N", _window_size: "N", float: "X", str: "NAME"}.get(kind, "X")
         group.add_argument(flag, type=kind, metavar=metavar, help=text)
     group.add_argument("--no-early-stopping", action="store_true",
@@ -391,6 +509,9 @@ def _parser():
                      "write: time, channels, score, decision, predicted (-1 = anomaly)")
     sub.add_argument("--trusted", action="store_true", help="allow pickle/joblib model files "
                      "(they can run code: only for files you trust)")
+    sub.add_argument("--context", metavar="FILE", help="rows just before DATA (same "
+                     "columns): scored as history, not written. Without them the first "
+                     "window_size x n_windows rows of DATA are scored without their past")
     sub.set_defaults(run=_score)
     sub = commands.add_parser("detect", parents=[common, data, model, output],
                               usage="%(prog)s DATA -o CSV [options]",

@@ -18,6 +18,7 @@ Examples
 import numpy as np
 from sklearn.utils import column_or_1d
 
+from ._vus import _segments
 from .metrics import _anomaly_mask
 
 __all__ = ["plot_anomalies"]
@@ -29,7 +30,8 @@ _LABEL_COLOR = "tab:orange"
 
 
 def plot_anomalies(X, scores, *, threshold=None, flagged=None, labels=None, timestamps=None,
-                   channel_names=None, title=None, figsize=None):
+                   channel_names=None, title=None, train_end=None, score_scale="symlog",
+                   figsize=None):
     """Plot each channel, the anomaly score and its threshold, flagged rows and labels.
 
     Parameters
@@ -51,10 +53,19 @@ def plot_anomalies(X, scores, *, threshold=None, flagged=None, labels=None, time
         contiguous runs are shaded on every panel.
     timestamps : array-like of shape (n_samples,) or None, default=None
         Values of the x axis (datetimes or numbers); row numbers if None.
+        Steps longer than 1.5 times the median step are gaps: lines are not
+        drawn across them.
     channel_names : list of str or None, default=None
         Panel titles; the DataFrame's columns, else ``"channel 0"``, ...
     title : str or None, default=None
         Title of the figure.
+    train_end : int or None, default=None
+        Number of leading rows the detector was fitted on: a vertical line
+        marks where they end.
+    score_scale : {"symlog", "linear"}, default="symlog"
+        Axis of the score panel. ``"symlog"``: linear within the median
+        absolute score around 0 and logarithmic beyond, so that one extreme
+        row does not flatten all the others (stated on the axis label).
     figsize : (float, float) or None, default=None
         Figure size in inches; by default 11 wide, 1.8 per panel.
 
@@ -70,6 +81,24 @@ def plot_anomalies(X, scores, *, threshold=None, flagged=None, labels=None, time
         If matplotlib is not installed.
     """
     plt = _pyplot()
+    n_panels = _channels(X, channel_names)[0].shape[1] + 1
+    fig = plt.figure(figsize=figsize or _figsize(n_panels), constrained_layout=True)
+    _draw(fig, X, scores, threshold=threshold, flagged=flagged, labels=labels,
+          timestamps=timestamps, channel_names=channel_names, title=title,
+          train_end=train_end, score_scale=score_scale)
+    return fig
+
+
+def _figsize(n_panels):
+    return (11, _PANEL_HEIGHT * n_panels + 0.6)
+
+
+def _draw(fig, X, scores, *, threshold, flagged, labels, timestamps, channel_names, title,
+          train_end, score_scale):
+    """Draw the panels into ``fig`` (a pyplot figure, or a plain ``Figure`` with an
+    Agg canvas: the command line must not switch the caller's backend)."""
+    if score_scale not in ("symlog", "linear"):
+        raise ValueError(f"score_scale must be 'symlog' or 'linear', got {score_scale!r}.")
     values, names = _channels(X, channel_names)
     n_samples = values.shape[0]
     scores = _column(scores, "scores", n_samples).astype(float)
@@ -81,37 +110,69 @@ def plot_anomalies(X, scores, *, threshold=None, flagged=None, labels=None, time
         flags = scores < threshold
     else:
         flags = np.zeros(n_samples, dtype=bool)
-    runs = (_runs(_anomaly_mask(_column(labels, "labels", n_samples), name="labels"))
+    runs = (list(zip(*_segments(_anomaly_mask(_column(labels, "labels", n_samples),
+                                              name="labels"))))
             if labels is not None else [])
-    n_panels = values.shape[1] + 1
-    fig, axes = plt.subplots(n_panels, 1, sharex=True, squeeze=False,
-                             figsize=figsize or (11, _PANEL_HEIGHT * n_panels + 0.6))
-    axes = axes[:, 0]
+    if train_end is not None and not 0 < int(train_end) <= n_samples:
+        raise ValueError(f"train_end={train_end} is outside 1..{n_samples} (the rows).")
+    axes = fig.subplots(values.shape[1] + 1, 1, sharex=True, squeeze=False)[:, 0]
     left, right = _edges(x)
+    breaks = _gap_breaks(x) if timestamps is not None else np.array([], dtype=int)
     for ax, column, name in zip(axes, values.T, names):
-        ax.plot(x, column, lw=0.7, color="tab:blue")
+        ax.plot(*_broken(x, column, breaks), lw=0.7, color="tab:blue")
         ax.scatter(x[flags], column[flags], s=9, color=_FLAG_COLOR, zorder=3,
                    label="flagged")
         ax.set_ylabel(name)
     score_ax = axes[-1]
-    score_ax.plot(x, scores, lw=0.7, color="0.25")
+    score_ax.plot(*_broken(x, scores, breaks), lw=0.7, color="0.25")
     score_ax.scatter(x[flags], scores[flags], s=9, color=_FLAG_COLOR, zorder=3,
                      label=f"flagged ({int(flags.sum())} rows)")
     if threshold is not None:
         score_ax.axhline(threshold, color=_FLAG_COLOR, lw=0.9, ls="--", label="threshold")
-    score_ax.set_ylabel("score\n(low = anomalous)")
+    label = "score\n(low = anomalous)"
+    if score_scale == "symlog":
+        finite = np.abs(scores[np.isfinite(scores)])
+        linear = float(np.median(finite)) if finite.size and np.median(finite) > 0 else 1.0
+        score_ax.set_yscale("symlog", linthresh=linear)
+        label += f"\nsymlog: linear within ±{linear:.3g}"
+    score_ax.set_ylabel(label)
     for ax in axes:
         for i, (start, stop) in enumerate(runs):
             ax.axvspan(left[start], right[stop], color=_LABEL_COLOR, alpha=0.25, lw=0,
                        label="known anomaly" if i == 0 else None)
+        if train_end is not None:
+            ax.axvline(right[int(train_end) - 1], color="tab:green", lw=1.0, ls=":",
+                       label="end of training rows" if ax is score_ax else None)
     handles, texts = score_ax.get_legend_handles_labels()
-    if handles:
-        score_ax.legend(handles, texts, loc="lower left", fontsize="small", ncol=3)
+    if handles:   # beside the panel, never over the data
+        score_ax.legend(handles, texts, loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                        borderaxespad=0, fontsize="small")
     score_ax.set_xlabel("row" if timestamps is None else "time")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
+
+
+def _gap_breaks(x):
+    """Positions ``i`` where the step from row ``i - 1`` to row ``i`` is a gap
+    (over 1.5 times the median step): lines must not be drawn across them."""
+    if len(x) < 3:
+        return np.array([], dtype=int)
+    steps = np.diff(x.astype("datetime64[ns]").astype(np.int64) if
+                    np.issubdtype(x.dtype, np.datetime64) else x.astype(float)).astype(float)
+    typical = np.median(steps)
+    return np.flatnonzero(steps > 1.5 * typical) + 1 if typical > 0 else np.array([], int)
+
+
+def _broken(x, y, breaks):
+    """``x`` and ``y`` with a NaN point inserted at each break (matplotlib leaves
+    a hole there instead of a straight line across the gap)."""
+    if len(breaks) == 0:
+        return x, y
+    if not np.issubdtype(x.dtype, np.datetime64):
+        x = x.astype(float)
+    hole = x[breaks - 1] + (x[breaks] - x[breaks - 1]) / 2
+    return np.insert(x, breaks, hole), np.insert(y.astype(float), breaks, np.nan)
 
 
 def _pyplot():
@@ -145,13 +206,6 @@ def _column(values, name, n_samples):
     if values.shape[0] != n_samples:
         raise ValueError(f"{name} has {values.shape[0]} values; X has {n_samples} rows.")
     return values
-
-
-def _runs(mask):
-    """(start, stop) row indices of the runs of True, ``stop`` inclusive."""
-    padded = np.concatenate(([False], mask, [False])).astype(np.int8)
-    change = np.flatnonzero(np.diff(padded))
-    return list(zip(change[::2], change[1::2] - 1))
 
 
 def _edges(x):

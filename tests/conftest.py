@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from skvaelstm import VAELSTMDetector
@@ -6,6 +7,10 @@ from skvaelstm import VAELSTMDetector
 # Small networks and few epochs: the tests check behaviour, not accuracy.
 TINY = dict(window_size=4, n_windows=3, code_size=2, vae_hidden_size=16, lstm_hidden_size=8,
             max_iter=3, early_stopping=False, random_state=0)
+
+
+# Rows of the ``data`` CSV fixture of the command-line tests.
+N_ROWS = 300
 
 
 def seasonal(n, period=25, noise=0.05, n_channels=1, seed=0):
@@ -29,3 +34,18 @@ def series():
 @pytest.fixture(scope="session")
 def fitted(series):
     return VAELSTMDetector(**TINY).fit(series)
+
+
+@pytest.fixture
+def data(tmp_path):
+    """A small CSV: timestamp, two channels, a 0/1 label column with one anomaly."""
+    X = seasonal(N_ROWS, n_channels=2)
+    X[200:204, 0] += 3.0
+    label = np.zeros(N_ROWS, dtype=int)
+    label[200:204] = 1
+    stamps = pd.date_range("2024-03-01", periods=N_ROWS, freq="5min")
+    frame = pd.DataFrame({"timestamp": stamps.strftime("%Y-%m-%d %H:%M:%S"),
+                          "load": X[:, 0], "temp": X[:, 1], "label": label})
+    path = tmp_path / "data.csv"
+    frame.to_csv(path, index=False)
+    return path

@@ -18,12 +18,11 @@ import pytest
 from skvaelstm import VAELSTMDetector
 from skvaelstm.cli import main
 
-from .conftest import seasonal
+from .conftest import N_ROWS
 
 TINY_ARGS = ["--window-size", "4", "--n-windows", "3", "--code-size", "2",
              "--vae-hidden-size", "16", "--lstm-hidden-size", "8", "--max-iter", "2",
              "--no-early-stopping", "--random-state", "0"]
-N_ROWS = 300
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -34,21 +33,6 @@ def run(*args, cwd):
     return subprocess.run([sys.executable, "-m", "skvaelstm", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, env=env, timeout=300,
                           check=False)
-
-
-@pytest.fixture
-def data(tmp_path):
-    """A small CSV: timestamp, two channels, a 0/1 label column with one anomaly."""
-    X = seasonal(N_ROWS, n_channels=2)
-    X[200:204, 0] += 3.0
-    label = np.zeros(N_ROWS, dtype=int)
-    label[200:204] = 1
-    stamps = pd.date_range("2024-03-01", periods=N_ROWS, freq="5min")
-    frame = pd.DataFrame({"timestamp": stamps.strftime("%Y-%m-%d %H:%M:%S"),
-                          "load": X[:, 0], "temp": X[:, 1], "label": label})
-    path = tmp_path / "data.csv"
-    frame.to_csv(path, index=False)
-    return path
 
 
 def assert_user_error(code, err, *fragments):
@@ -64,6 +48,7 @@ def assert_user_error(code, err, *fragments):
 # --------------------------------------------------------------------------
 # end to end, in subprocesses
 # --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_demo_reduced(tmp_path):
     result = run("demo", "--max-iter", "2", "-o", tmp_path / "out", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -79,6 +64,7 @@ def test_demo_reduced(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_fit_then_score_with_plot(tmp_path, data):
     model = tmp_path / "model.skv"
     fit = run("fit", data, "--time-column", "timestamp", "--columns", "load,temp",
@@ -102,6 +88,7 @@ def test_fit_then_score_with_plot(tmp_path, data):
     assert (tmp_path / "plot.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_detect_and_subprocess_errors(tmp_path, data):
     result = run("detect", data, "--time-column", "timestamp", "--label-column", "label",
                  *TINY_ARGS, "-o", tmp_path / "scores.csv", "--save-model",
@@ -165,15 +152,19 @@ def _bad_time(frame):
 
 
 CASES = {
-    "non-numeric": (_non_numeric, [], ["column 'load' has non-numeric values",
-                                       "data row 6", "'n/a?'"]),
+    "non-numeric": (_non_numeric, [], ["column 'load' has 1 non-numeric value(s)",
+                                       "data row 6", "'n/a?'", "fix or drop the row"]),
     "nan": (_nan, [], ["column 'temp' has 1 missing value", "data row 8"]),
     "unsorted": (_swap, [], ["not sorted", "data row 12", "--sort"]),
     "duplicated": (_duplicate, [], ["1 duplicated timestamp", "data row 22",
                                     "--allow-duplicates"]),
     "gaps": (_gap, [], ["1 gap(s)", "5 min", "data row 50", "--allow-gaps"]),
     "bad-time": (_bad_time, [], ["not timestamps", "data row 4", "'yesterday'"]),
-    "too-few-rows": (lambda f: f.head(20), [], ["n_samples=20 is too few"]),
+    "too-few-rows": (lambda f: f.head(20), [], ["20 training rows are too few",
+                                                "--window-size 4", "--no-early-stopping"]),
+    "too-few-rows-for-this-window": (lambda f: f.head(30), ["--window-size", "12"],
+                                     ["30 training rows are too few",
+                                      "--window-size 10 (the largest that fits)"]),
     "bad-parameter": (lambda f: f, ["--window-size", "1"], ["'window_size' parameter"]),
     "train-until": (lambda f: f, ["--train-until", "2020-01-01"], ["no rows are before"]),
 }
@@ -188,7 +179,9 @@ def test_user_errors(tmp_path, data, capsys, case):
     if case == "too-few-rows":
         args.remove("--no-early-stopping")
     code = main(args)
-    assert_user_error(code, capsys.readouterr().err, *fragments)
+    err = capsys.readouterr().err
+    assert_user_error(code, err, *fragments)
+    assert "early_stopping=False" not in err   # the command line's flags, not Python's
     assert not (tmp_path / "m.skv").exists()
 
 
@@ -220,7 +213,7 @@ def test_model_and_file_errors(tmp_path, data, capsys):
         (["fit", str(data), "-o", str(tmp_path / "no" / "m.skv")],
          ["output folder does not exist"]),
         (["fit", str(data), "-o", str(tmp_path / "m.skv")],  # timestamp taken as a channel
-         ["column 'timestamp' has non-numeric values", "--time-column"]),
+         ["column 'timestamp' has", "non-numeric value(s)", "--time-column"]),
         (["fit", str(data), "--columns", "load,temp", "--train-until", "2024", "-o",
           str(tmp_path / "m.skv")],
          ["--train-until needs --time-column"]),
@@ -301,7 +294,8 @@ def test_help_shows_the_estimators_current_defaults(capsys):
                         ("--score-aggregation", "score_aggregation"),
                         ("--error-source", "error_source"),
                         ("--validation-fraction", "validation_fraction"),
-                        ("--n-iter-no-change", "n_iter_no_change")]:
+                        ("--n-iter-no-change", "n_iter_no_change"),
+                        ("--threads", "n_threads")]:
         shown = re.search(re.escape(flag) + r"\b.*?\(([^()]*)\)", text).group(1)
         assert shown == f"{defaults[param]:g}" if isinstance(defaults[param], float) \
             else shown == str(defaults[param]), (flag, shown, defaults[param])

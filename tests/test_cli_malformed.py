@@ -52,7 +52,7 @@ MALFORMED = {
                                         ["no column 'timestamp'", "no header line"]),
     "text-column": ("d.csv", _rows().replace("\n", ",ok\n").replace(",ok\n", ",status\n", 1),
                     ["--time-column", "timestamp"],
-                    ["column 'status' has non-numeric values", "'ok'"]),
+                    ["column 'status' has", "non-numeric value(s)", "'ok'", "--columns"]),
     "thousands-separator": ("d.csv", 'load\n"1,234"\n' * 2, [], ["non-numeric", "'1,234'"]),
     "empty-file": ("d.csv", "", [], ["is empty"]),
     "whitespace-only": ("d.csv", "\n \n\t\n", [], ["is empty"]),
@@ -140,12 +140,16 @@ def test_checks_of_the_output_columns_come_before_the_fit(tmp_path, out, capsys)
 
 
 def test_missing_matplotlib_is_reported_before_the_fit(tmp_path, out, capsys, monkeypatch):
-    from skvaelstm import cli
+    import builtins
 
-    def no_matplotlib():
-        raise ImportError('--plot needs matplotlib: pip install "skvaelstm[plot]"')
+    real_import = builtins.__import__
 
-    monkeypatch.setattr(cli, "_matplotlib", no_matplotlib)
+    def fake_import(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError("no matplotlib")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
     data = _write(tmp_path / "d.csv", _rows())
     code = main(["detect", str(data), "--time-column", "timestamp", *TINY_ARGS,
                  "--plot", str(out / "p.png"), "-o", str(out / "s.csv"),
@@ -227,6 +231,7 @@ def test_score_refuses_a_malicious_model_without_running_it(tmp_path, out, capsy
 # --------------------------------------------------------------------------
 # the same through the real program
 # --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_subprocess_binary_garbage_and_malicious_model(tmp_path, out):
     garbage = _write(tmp_path / "d.csv", _garbage(4000))
     result = run("detect", garbage, *TINY_ARGS, "-o", out / "scores.csv", cwd=tmp_path)

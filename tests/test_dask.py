@@ -14,7 +14,8 @@ from .conftest import TINY, seasonal
 
 distributed = pytest.importorskip("distributed")
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+              pytest.mark.slow]   # starts a local cluster
 
 
 @pytest.fixture(scope="module")

@@ -291,8 +291,26 @@ def test_early_stopping_stops_and_restores_the_best_weights(series):
 
 
 def test_convergence_warning_when_max_iter_is_reached(series):
-    with pytest.warns(ConvergenceWarning, match="max_iter"):
+    with pytest.warns(ConvergenceWarning, match="max_iter") as record:
         VAELSTMDetector(**{**TINY, "max_iter": 1, "learning_rate": "constant"}).fit(series)
+    # points at the line that called fit, not at the package's internals
+    assert {w.filename for w in record} == {__file__}
+
+
+def test_convergence_warnings_come_after_the_progress_bars_are_closed(series, monkeypatch):
+    # a warning printed while a bar is open runs into the bar's line
+    from tqdm.auto import tqdm
+
+    events = []
+    close = tqdm.close
+    monkeypatch.setattr(tqdm, "close", lambda bar: (events.append("close"), close(bar)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = lambda *args, **kwargs: events.append("warn")
+        VAELSTMDetector(**{**TINY, "max_iter": 1, "learning_rate": "constant",
+                           "verbose": 1}).fit(series)
+    assert events.count("warn") == 2 and events.index("warn") > len(events) - 3
+    assert events[-2:] == ["warn", "warn"]
 
 
 def test_cosine_schedule_ends_training_at_max_iter_without_a_warning(series):

@@ -2,7 +2,6 @@
 
 import os
 
-import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -76,6 +75,7 @@ def test_bad_series_are_reported_not_raised(detected):
     assert frame.loc["a", "n_anomalies"] == int(np.sum(detected["a"].labels == -1))
 
 
+@pytest.mark.slow
 def test_loky_processes_give_the_same_results(fleet, detected):
     parallel = detect_fleet(VAELSTMDetector(**TINY), fleet, n_jobs=2)
     assert parallel.errors == detected.errors
@@ -201,6 +201,7 @@ def _worker_torch_threads():
     return torch.get_num_threads()
 
 
+@pytest.mark.slow
 def test_loky_workers_cap_torch_threads():
     # the README promises that GridSearchCV(n_jobs=k) does not oversubscribe:
     # loky sets OMP_NUM_THREADS = cores // k in its workers and torch follows it

@@ -76,3 +76,54 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(ImportError, match=r"skvaelstm\[plot\]"):
         plot_anomalies(np.zeros(10), np.zeros(10))
+
+
+def test_one_extreme_score_does_not_flatten_the_others():
+    scores = -np.abs(np.random.default_rng(0).normal(size=300))
+    scores[100] = -1e6
+    fig = plot_anomalies(np.zeros(300), scores)
+    score_ax = fig.axes[-1]
+    assert score_ax.get_yscale() == "symlog" and "symlog" in score_ax.get_ylabel()
+    linear = plot_anomalies(np.zeros(300), scores, score_scale="linear").axes[-1]
+    assert linear.get_yscale() == "linear"
+    with pytest.raises(ValueError, match="score_scale"):
+        plot_anomalies(np.zeros(300), scores, score_scale="log")
+
+
+def test_end_of_training_is_marked_and_the_legend_is_beside_the_data():
+    fig = plot_anomalies(np.zeros(100), np.zeros(100), threshold=-1.0, train_end=60)
+    score_ax = fig.axes[-1]
+    texts = [t.get_text() for t in score_ax.get_legend().get_texts()]
+    assert "end of training rows" in texts
+    assert [line.get_xdata()[0] for line in score_ax.lines if line.get_linestyle() == ":"] == [
+        59.5]
+    assert score_ax.get_legend().get_bbox_to_anchor().x0 > score_ax.bbox.x1  # right of it
+    with pytest.raises(ValueError, match="train_end"):
+        plot_anomalies(np.zeros(100), np.zeros(100), train_end=101)
+
+
+def test_gaps_in_time_are_not_drawn_as_lines():
+    stamps = np.concatenate([np.arange(50), np.arange(80, 130)]).astype(float)
+    fig = plot_anomalies(np.arange(100.0), np.zeros(100), timestamps=stamps)
+    y = fig.axes[0].lines[0].get_ydata()
+    assert len(y) == 101 and np.isnan(y[50])    # one hole, between 49 and 80
+    regular = plot_anomalies(np.arange(100.0), np.zeros(100), timestamps=np.arange(100.0))
+    assert not np.isnan(regular.axes[0].lines[0].get_ydata()).any()
+
+
+def test_drawing_into_a_figure_without_pyplot(tmp_path):
+    # what the command line does: no backend switch, nothing registered with pyplot
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from skvaelstm.plotting import _draw
+
+    before = plt.get_fignums()
+    fig = Figure(constrained_layout=True)
+    FigureCanvasAgg(fig)
+    _draw(fig, np.zeros(50), np.zeros(50), threshold=None, flagged=None, labels=None,
+          timestamps=None, channel_names=None, title=None, train_end=None,
+          score_scale="symlog")
+    fig.savefig(tmp_path / "p.png")
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+    assert plt.get_fignums() == before

@@ -186,6 +186,7 @@ _TOO_LARGE_TO_FIT = r"too large to standardise"
 _FAR_FROM_TRAINING = r"training standard deviations from the training mean"
 
 
+@pytest.mark.slow   # hypothesis: hundreds of examples
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # overflow noise too
 @settings(max_examples=400, **FUZZ)
 @given(X=arrays_of_any_kind(MIN_FIT_ROWS[False]), early_stopping=st.booleans())
@@ -209,6 +210,7 @@ def test_fit_on_any_array(X, early_stopping):
     _check_labels(detector.predict(X), len(X))
 
 
+@pytest.mark.slow   # hypothesis: hundreds of examples
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # overflow noise too
 @settings(max_examples=1000, **FUZZ)
 @given(X=arrays_of_any_kind(MIN_SCORE_ROWS))
@@ -280,6 +282,7 @@ def frames(draw):
     return frame, kinds, names
 
 
+@pytest.mark.slow   # hypothesis: hundreds of examples
 @pytest.mark.filterwarnings("error::RuntimeWarning")  # overflow noise too
 @settings(max_examples=300, **FUZZ)
 @given(case=frames())
@@ -546,6 +549,7 @@ _FIT_AND_SCORE = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_same_random_state_gives_identical_scores_in_fresh_interpreters(tmp_path):
     outputs = []
     for run, hash_seed in enumerate(("1", "2")):  # hash randomisation must not matter

@@ -58,7 +58,7 @@ def _reference_scores(det, X):
             for r in range(W, n):
                 values = [e for _, e in errors[r]]
                 out[r] = {"mean": np.mean, "max": np.max}.get(
-                    aggregation, lambda v: dict(errors[r])[r])(values)
+                    aggregation, lambda v, r=r: dict(errors[r])[r])(values)
             return -out
         pool = np.mean if aggregation.endswith("_mean") else np.max
         first = 0 if source == "reconstruction" else W
