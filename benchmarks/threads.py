@@ -138,8 +138,8 @@ def main():
     if args.quick:
         args.rows, args.epochs, args.score_rows, args.repeats = 1200, 1, 2000, 1
         args.busy, args.timeout = [0, 1], 60.0
-    command = "python benchmarks/threads.py " + " ".join(sys.argv[1:])
-    load_before = machine_load()
+    command = " ".join(["python benchmarks/threads.py", *sys.argv[1:]])
+    commit, load_before = git_commit(), machine_load()   # what is measured, before the run
 
     # 1. thread count x machine load
     count = {}
@@ -173,7 +173,7 @@ def main():
         "",
         "Written by `benchmarks/threads.py`; do not edit by hand.",
         f"Command: `{command}`",
-        f"Git commit: {git_commit()}",
+        f"Git commit: {commit}",
         f"Measured on: {machine()}; CPU only (no GPU lent to this session).",
         f"Load average before / after the run: {load_before} / {load_after}.",
         f"Parameters: training rows {args.rows}, thread-count fits {args.epochs} epochs, "
@@ -206,7 +206,7 @@ def main():
                          "–" if situation == "alone" else
                          (f"{ratio:.2f}x" if np.isfinite(ratio) else "–")])
     lines += [markdown_table(["n_threads", "situation", "fit s", "ratio to alone"], rows)]
-    payload = {"command": command, "git_commit": git_commit(), "machine": machine(),
+    payload = {"command": command, "git_commit": commit, "machine": machine(),
                "load_before": load_before, "load_after": load_after, "args": vars(args),
                "thread_count": count,
                "neighbours": {str(k): v for k, v in neighbours.items()}}
