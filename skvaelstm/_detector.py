@@ -329,21 +329,46 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
+        self._fit_or_restore(X)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_predict(self, X, y=None):
+        """Fit on ``X`` and label its rows: the same labels as ``fit(X).predict(X)``,
+        from the training scores that ``fit`` computes for ``offset_`` (no second
+        pass of the networks, as ``LocalOutlierFactor`` does).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), dtype int
+            +1 normal, -1 anomaly.
+        """
+        scores = self._fit_or_restore(X)
+        return np.where(scores - self.offset_ < 0, -1, 1)
+
+    def _fit_or_restore(self, X):
+        """``_fit`` and its warnings; the training scores."""
         # A failed or interrupted fit (including KeyboardInterrupt) leaves the
         # estimator exactly as it was before the call: no half-fitted state.
         previous = self.__dict__.copy()
         try:
             with _torch_threads(self.n_threads):
-                not_converged = self._fit(X)
+                scores, not_converged = self._fit(X)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(previous)
             raise
         for message in not_converged:
-            # stacklevel 3: past fit and scikit-learn's _fit_context wrapper, to
-            # the line that called fit
-            warnings.warn(message, ConvergenceWarning, stacklevel=3)
-        return self
+            # stacklevel 4: past this helper, fit (or fit_predict) and
+            # scikit-learn's _fit_context wrapper, to the line that called fit
+            warnings.warn(message, ConvergenceWarning, stacklevel=4)
+        return scores
 
     def _fit(self, X):
         X = _validate(self, X, reset=True)
@@ -409,7 +434,8 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         # as IsolationForest: offset_ is a percentile of the training scores,
         # computed by the same code path as score_samples (check_outliers_train).
         self.offset_ = float(np.percentile(scores, 100.0 * contamination))
-        return [h["not_converged"] for h in (vae_history, lstm_history) if h["not_converged"]]
+        return scores, [h["not_converged"] for h in (vae_history, lstm_history)
+                        if h["not_converged"]]
 
     def score_samples(self, X):
         """Score of each row: the opposite of its prediction error.
@@ -490,35 +516,6 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,), dtype int
         """
         return self._scored(X)[2]
-
-    def save(self, path):
-        """Write the fitted detector to a safe model file (see ``skvaelstm.persistence``).
-
-        Parameters
-        ----------
-        path : str or path-like
-        """
-        from .persistence import save_model  # lazy: persistence imports this module
-
-        save_model(self, path)
-
-    @classmethod
-    def load(cls, path, *, trusted=False):
-        """Read a detector saved by ``save``; ``trusted=True`` also reads pickles.
-
-        Parameters
-        ----------
-        path : str or path-like
-        trusted : bool, default=False
-            Allow files that need unpickling, which can run code: trusted files only.
-
-        Returns
-        -------
-        estimator : VAELSTMDetector
-        """
-        from .persistence import load_model
-
-        return load_model(path, trusted=trusted)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")

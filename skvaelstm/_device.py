@@ -15,8 +15,7 @@ def _resolve_device(device):
     if device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        mps = getattr(torch.backends, "mps", None)
-        if mps is not None and mps.is_available():
+        if _mps_available():
             return torch.device("mps")
         return torch.device("cpu")
     try:
@@ -31,8 +30,7 @@ def _resolve_device(device):
                 f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s) exist."
             )
     elif resolved.type == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        if mps is None or not mps.is_available():
+        if not _mps_available():
             raise ValueError(f"device={device!r} was requested but MPS is not available.")
     elif resolved.type != "cpu":
         raise ValueError(
@@ -45,9 +43,13 @@ def _device_available(device):
     if device.type == "cuda":
         return torch.cuda.is_available() and (device.index or 0) < torch.cuda.device_count()
     if device.type == "mps":
-        mps = getattr(torch.backends, "mps", None)
-        return mps is not None and mps.is_available()
+        return _mps_available()
     return True
+
+
+def _mps_available():
+    mps = getattr(torch.backends, "mps", None)   # absent from some torch builds
+    return mps is not None and mps.is_available()
 
 
 def _available_or_cpu(device, stacklevel=3):

@@ -1,4 +1,4 @@
-"""Reading and checking CSV/Parquet time series for the command line.
+"""Reading and checking CSV/Parquet time series for the command line and fleets.
 
 Every problem of the input is raised as ``ValueError`` with one clear line;
 the rows are never re-ordered or dropped unless an explicit option says so.
@@ -13,8 +13,11 @@ import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
-__all__ = []  # private helper of skvaelstm.cli
+from ._validation import _first_line
+
+__all__ = []  # private helper of skvaelstm.cli and skvaelstm.fleet
 
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 # A step longer than this multiple of the median step is a gap.
@@ -33,17 +36,8 @@ class _Table:
     notes: list = field(default_factory=list)   # things the user should be told
 
 
-def _pandas():
-    try:
-        import pandas as pd
-    except ImportError as exc:
-        raise ImportError("the command line needs pandas: pip install pandas") from exc
-    return pd
-
-
 def _read_table(path):
     """A DataFrame from a CSV (possibly compressed) or a Parquet file."""
-    pd = _pandas()
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(2, "no such file", path)
@@ -96,11 +90,6 @@ def _looks_like_data(name):
         return bool(re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9:.]+)?", text))
 
 
-def _first_line(exc):
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
 def _prepare(frame, *, path, time_column=None, columns=None, sort=False,
              allow_duplicates=False, allow_gaps=False):
     """Check the time column and the channels of ``frame``; see the module docstring."""
@@ -149,7 +138,6 @@ def _check_columns(frame, wanted, path):
 
 def _parse_time(values, name):
     """datetime64[ns] (naive, UTC for zone-aware stamps) or float times."""
-    pd = _pandas()
     missing = values.isna().to_numpy()
     if missing.any():
         raise ValueError(f"time column {name!r} has {int(missing.sum())} empty value(s) "
@@ -214,7 +202,6 @@ def _check_steps(time, name, allow_duplicates, allow_gaps):
 
 def _numeric(column, name):
     """The channel as float64; non-numbers, NaN and infinity are refused."""
-    pd = _pandas()
     values = pd.to_numeric(column, errors="coerce").astype(float)
     bad = values.isna() & column.notna()
     if bad.any():
@@ -251,7 +238,6 @@ def _train_rows(table, *, train_until=None, train_rows=None):
         return n
     if table.time is None:
         raise ValueError("--train-until needs --time-column.")
-    pd = _pandas()
     try:
         if table.time.dtype.kind == "f":
             limit = float(train_until)
@@ -292,3 +278,27 @@ def _fmt_step(step, time):
         if seconds >= size and seconds % size == 0:
             return f"{seconds / size:g} {unit}"
     return f"{seconds:g} s"
+
+
+def _load_series(source, *, time_column=None, columns=None):
+    """A fleet's series (array, DataFrame or Series, path, or a callable returning
+    one) as a 2-D array or DataFrame; tables get their channels selected."""
+    label = "the series"
+    if callable(source) and not hasattr(source, "shape"):
+        source = source()
+    if isinstance(source, (str, os.PathLike)):
+        label = os.fspath(source)
+        source = _read_table(source)
+    if hasattr(source, "to_frame") and not hasattr(source, "columns"):   # pandas Series
+        source = source.to_frame()
+    if hasattr(source, "columns"):
+        return _channels(source, time_column, columns, label)
+    X = np.asarray(source)
+    return X.reshape(-1, 1) if X.ndim == 1 else X
+
+
+def _channels(frame, time_column, columns, label):
+    """The channels of a table, after the command line's checks: the time column
+    sorted, without duplicates or gaps; channels numeric and finite."""
+    return _prepare(frame, path=label, time_column=time_column,
+                    columns=None if columns is None else list(columns)).X

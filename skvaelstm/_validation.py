@@ -4,6 +4,12 @@ import numpy as np
 from sklearn.utils.validation import validate_data
 
 
+def _first_line(exc):
+    """The first line of an exception's message (torch's and pandas' can span many)."""
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 def _validate(estimator, X, *, reset):
     """``validate_data`` to float, with the failures scikit-learn leaves obscure made clear."""
     if hasattr(X, "columns") and X.shape[1] == 0:

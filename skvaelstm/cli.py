@@ -226,7 +226,9 @@ def _check_training_rows(detector, X):
 def _load(args, time_column, columns, *, context=None):
     """The checked table of ``args.data``; with ``context`` (a file of the rows
     before it) the table of both and the number of context rows."""
-    from ._tables import _check_columns, _check_header, _pandas, _prepare, _read_table
+    import pandas as pd
+
+    from ._tables import _check_columns, _check_header, _prepare, _read_table
 
     frame = _read_table(args.data)
     exclude = [getattr(args, "label_column", None)]
@@ -241,7 +243,7 @@ def _load(args, time_column, columns, *, context=None):
         _check_columns(before, [c for c in [time_column, *columns] if c is not None], context)
         n_context = len(before)
         # one table: time order, duplicates and gaps are checked across the seam
-        frame = _pandas().concat([before[list(frame.columns.intersection(before.columns))],
+        frame = pd.concat([before[list(frame.columns.intersection(before.columns))],
                                   frame], ignore_index=True)
         path = f"{context} + {args.data}"
     try:
@@ -318,11 +320,9 @@ def _write_scores(args, detector, table, time_column, *, first_row=0, train_end=
 
 
 def _matplotlib():
-    try:
-        import matplotlib
-    except ImportError:
-        raise ImportError('--plot needs matplotlib: pip install "skvaelstm[plot]"') from None
-    return matplotlib
+    from .plotting import _require_matplotlib
+
+    return _require_matplotlib("--plot")
 
 
 def _figure(args, table, scores, threshold, predicted, first_row, train_end):

@@ -155,24 +155,16 @@ def _make_bunch(csv_bytes, key, raw_windows, raw_points, as_frame, paper):
         train_slice, test_slices = None, None
     frame = None
     if as_frame:
-        try:
-            import pandas as pd  # optional dependency, only for as_frame
-        except ImportError as exc:
-            raise ImportError(
-                "as_frame=True needs pandas; install it (pip install pandas) "
-                "or use as_frame=False."
-            ) from exc
+        import pandas as pd  # a dependency; imported here, where it is needed
+
         frame = pd.DataFrame(
             {"value": values[:, 0], "label": labels, "point_label": points},
             index=pd.DatetimeIndex(stamps, name="timestamp"),
         )
-    # ``values`` is also the dict method of a Bunch, so ``bunch.values`` can
-    # never reach the array: ``data`` (sklearn's name) is the attribute-safe
-    # field and ``bunch["values"]`` is the same array object.
+    # no "values" key: it would collide with the dict method of a Bunch
     return Bunch(
         timestamps=stamps,
         data=values,
-        values=values,
         labels=labels,
         point_labels=points,
         anomaly_windows=windows,
@@ -208,8 +200,6 @@ def load_nab(name, *, as_frame=False):
     data : sklearn.utils.Bunch
         ``timestamps`` : ndarray of datetime64[s], shape (n,), in file order.
         ``data`` : ndarray of float64, shape (n, 1), the ``value`` column.
-        ``values`` : the same array; read it as ``bunch["values"]``, because
-        ``bunch.values`` is the dict method of a Bunch.
         ``labels`` : ndarray of int64, shape (n,), 1 inside an NAB anomaly
         window (both ends inclusive).
         ``point_labels`` : ndarray of int64, shape (n,), 1 at NAB's anomaly

@@ -35,18 +35,101 @@ torch's current setting on the worker; ``"auto"`` (the default) keeps the
 estimator's. The detectors returned carry the ``n_threads`` they ran with.
 """
 
+import copy
 import os
+import time
+import traceback
+from dataclasses import dataclass
+from urllib.parse import quote
 
 import joblib
 import numpy as np
+from sklearn.base import clone
 
-from ._fleet_tasks import SeriesResult, _task, model_filename, torch_threads
+from ._tables import _load_series
+from ._threads import _torch_threads
+from .persistence import load_model, save_model
 
 __all__ = ["FleetResult", "SeriesResult", "detect_fleet", "fit_fleet",
            "limit_worker_threads", "model_filename", "score_fleet", "torch_threads"]
 
-# the public names are documented here, where users import them
-SeriesResult.__module__ = model_filename.__module__ = torch_threads.__module__ = __name__
+_MODEL_SUFFIX = ".skv"
+
+
+@dataclass
+class SeriesResult:
+    """What happened to one series of a fleet.
+
+    Fields are filled up to the stage that failed: a series whose scoring
+    failed still carries its fitted ``estimator`` (or ``model_path``).
+
+    Attributes
+    ----------
+    name : hashable
+        The series' key in the input mapping.
+    estimator : VAELSTMDetector or None
+        The fitted detector (fit and detect without ``model_dir``).
+    model_path : str or None
+        The model file written (with ``model_dir``); read it with
+        :func:`skvaelstm.persistence.load_model`.
+    scores, decision : ndarray of shape (n_samples,) or None
+        ``score_samples`` and ``decision_function`` of every row (score and detect).
+    labels : ndarray of shape (n_samples,) or None
+        ``predict``: +1 normal, -1 anomaly.
+    n_samples : int or None
+        Rows of the series as read.
+    fit_seconds, score_seconds : float or None
+        Wall time of fitting and of scoring, measured on the worker.
+    error : str or None
+        ``"ExceptionType: message"`` if the series failed, else None.
+    stage : str or None
+        Where it failed: ``"load"``, ``"model"``, ``"fit"``, ``"save"`` or ``"score"``.
+    traceback : str or None
+        The formatted traceback of the failure (it happened on a worker).
+    """
+
+    name: object
+    estimator: object = None
+    model_path: str = None
+    scores: object = None
+    decision: object = None
+    labels: object = None
+    n_samples: int = None
+    fit_seconds: float = None
+    score_seconds: float = None
+    error: str = None
+    stage: str = None
+    traceback: str = None
+
+    @property
+    def ok(self):
+        """True when no stage failed."""
+        return self.error is None
+
+
+def torch_threads(n_threads):
+    """Run a block with ``n_threads`` torch threads, then restore the previous number.
+
+    Safe in threads: blocks (and fits, see ``VAELSTMDetector``'s ``n_threads``)
+    that want another number wait until the running ones are done, and each
+    thread gets its own previous setting back. Inside the block, fits keep
+    this setting.
+
+    Parameters
+    ----------
+    n_threads : int or None
+        Threads for torch's intra-op parallelism; None changes nothing.
+    """
+    return _torch_threads(n_threads)
+
+
+def model_filename(name):
+    """The model file name used for series ``name`` in ``model_dir``.
+
+    ``str(name)`` percent-encoded (no path separators survive) plus ``.skv``:
+    ``"web-01/cpu"`` becomes ``"web-01%2Fcpu.skv"``.
+    """
+    return quote(str(name), safe="") + _MODEL_SUFFIX
 
 
 class FleetResult(dict):
@@ -135,8 +218,11 @@ def fit_fleet(estimator, series, *, model_dir=None, train_size=None, n_jobs=None
         ``n_threads`` of each task's detector; "auto" keeps the estimator's
         (see the module notes).
     time_column : str or None, default=None
-        For tables (DataFrames and files): a column that is not a channel and
-        is dropped. Rows are used in the order given, never sorted.
+        For tables (DataFrames and files): the column of timestamps (or
+        numbers), not a channel. As on the command line, a series whose times
+        are unsorted, duplicated or have gaps (a step over 1.5 times the median
+        step) fails with an error naming the first such row; rows are never
+        sorted or filled.
     columns : list of str or None, default=None
         For tables: the channels; all columns except ``time_column`` if None.
     verbose : int, default=0
@@ -271,3 +357,54 @@ def _model_of(models, name):
         return ValueError(f"series {name!r} has no fitted model (its fit failed: "
                           f"{model.error}).")
     return _portable(model)
+
+
+def _task(name, source, model, *, fit, score, train_size, model_dir, threads, read):
+    """Everything done for one series on a worker; failures are returned, not raised."""
+    result = SeriesResult(name=name)
+    stage = "load"
+    try:
+        X = _load_series(source, **read)
+        result.n_samples = len(X)
+        if fit:
+            stage = "fit"
+            detector = clone(model)
+            if threads != "auto":
+                detector.set_params(n_threads=threads)
+            start = time.perf_counter()
+            detector.fit(X[:_train_rows(len(X), train_size)])
+            result.fit_seconds = time.perf_counter() - start
+            if model_dir is None:
+                result.estimator = detector
+            else:
+                stage = "save"
+                path = os.path.join(model_dir, model_filename(name))
+                os.makedirs(model_dir, exist_ok=True)   # on this worker's machine
+                save_model(detector, path, metadata={"series": str(name)})
+                result.model_path = path
+        else:
+            stage = "model"
+            if isinstance(model, Exception):
+                raise model
+            detector = (load_model(model) if isinstance(model, (str, os.PathLike))
+                        else copy.copy(model))   # set_params below: not the caller's
+            if threads != "auto":
+                detector.set_params(n_threads=threads)
+        if score:
+            stage = "score"
+            start = time.perf_counter()
+            result.scores, result.decision, result.labels = detector._scored(X)
+            result.score_seconds = time.perf_counter() - start
+    except Exception as exc:  # noqa: BLE001 - reported per series, see the module notes
+        result.error = f"{type(exc).__name__}: {exc}"
+        result.stage = stage
+        result.traceback = traceback.format_exc()
+    return result
+
+
+def _train_rows(n, train_size):
+    if train_size is None:
+        return n
+    if isinstance(train_size, (float, np.floating)):
+        return max(1, int(n * train_size))
+    return min(int(train_size), n)

@@ -27,16 +27,23 @@ Examples
 True
 """
 
+import gzip
 import json
+import lzma
 import os
 import pickle
 import platform
+import struct
+import zipfile
+import zlib
 
 import numpy as np
 import sklearn
 import torch
 from sklearn.utils.validation import check_is_fitted
 
+from ._compat import InvalidParameterError
+from ._detector import VAELSTMDetector
 from ._device import _available_or_cpu
 from ._networks import _build_networks
 from ._serialization import (
@@ -47,6 +54,7 @@ from ._serialization import (
     _encode,
     _json_param,
 )
+from ._validation import _first_line
 
 __all__ = ["ModelFileError", "UntrustedModelFileError", "load_model", "read_model_info",
            "save_model"]
@@ -62,6 +70,18 @@ _PICKLE_SIGNATURES = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"\x78
 _ZIP_SIGNATURE = b"PK\x03\x04"
 # Attributes rebuilt from the parameters and the weights, not stored as values.
 _NETWORKS = ("vae_", "lstm_")
+# The fitted attributes a file may set (tests/test_persistence.py checks that a
+# fit makes exactly these); anything else in a file is refused, not set.
+_REQUIRED_ATTRIBUTES = frozenset({
+    "offset_", "mean_", "scale_", "device_", "n_iter_", "loss_curve_",
+    "validation_loss_curve_", "best_validation_loss_", "n_features_in_"})
+_OPTIONAL_ATTRIBUTES = frozenset({
+    "feature_names_in_",                 # only for DataFrames with string column names
+    "window_size_", "error_scale_"})     # absent from skvaelstm 0.1 files: upgraded
+# What a damaged pickle raises while being read; failures to import what it
+# refers to (version skew) and MemoryError are reported as what they are.
+_DAMAGED_PICKLE = (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError,
+                   IndexError, struct.error, zlib.error, lzma.LZMAError, gzip.BadGzipFile)
 
 
 class ModelFileError(ValueError):
@@ -172,10 +192,8 @@ def load_model(path, *, trusted=False):
 
     try:
         estimator = joblib.load(path)
-    except Exception as exc:  # any failure means a bad file
-        raise ModelFileError(
-            f"{path} could not be unpickled (truncated or corrupted?): {_reason(exc)}"
-        ) from exc
+    except (*_DAMAGED_PICKLE, ImportError, AttributeError) as exc:
+        raise _unpickling_failed(path, exc) from exc
     return _check_unpickled(estimator, path)
 
 
@@ -247,10 +265,21 @@ def _torch_load_safely(path, trusted):
                 "source, or re-save the model with save_model().") from None
         try:
             return torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as inner:
-            raise ModelFileError(f"{path} could not be unpickled: {_reason(inner)}") from inner
-    except Exception as exc:  # torch raises RuntimeError, OSError... for bad zips
+        except (*_DAMAGED_PICKLE, RuntimeError, ImportError, AttributeError) as inner:
+            raise _unpickling_failed(path, inner) from inner
+    except (RuntimeError, OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        # what torch raises for damaged archives; a missing file was found earlier
         raise _corrupted(path) from exc
+
+
+def _unpickling_failed(path, exc):
+    if isinstance(exc, (ImportError, AttributeError)):
+        return ModelFileError(
+            f"{path} refers to code this installation does not have ({_first_line(exc)}): "
+            "it was written with other versions of skvaelstm or its dependencies (see "
+            "read_model_info of a model file); load it there and re-save it with save_model().")
+    return ModelFileError(
+        f"{path} could not be unpickled (truncated or corrupted?): {_first_line(exc)}")
 
 
 def _corrupted(path, detail="the archive cannot be read"):
@@ -264,7 +293,8 @@ def _unsafe_globals(path):
     """Classes the archive's pickle would import; [] if it cannot be read at all."""
     try:
         return torch.serialization.get_unsafe_globals_in_checkpoint(path)
-    except Exception:  # noqa: BLE001 - unreadable: corrupted, reported by the caller
+    except (RuntimeError, OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile,
+            pickle.UnpicklingError):   # unreadable: corrupted, reported by the caller
         return []
 
 
@@ -292,7 +322,6 @@ def _document(payload, path):
 
 
 def _from_payload(payload, path):
-    from ._detector import VAELSTMDetector  # lazy: _detector imports this module lazily
 
     document = _document(payload, path)
     try:
@@ -303,6 +332,20 @@ def _from_payload(payload, path):
                 f"{path} has parameters unknown to this skvaelstm ({', '.join(sorted(unknown))});"
                 " upgrade skvaelstm to load it.")
         estimator = VAELSTMDetector(**params)
+        try:
+            estimator._validate_params()
+        except InvalidParameterError as exc:
+            raise ModelFileError(f"{path} holds invalid parameters: {exc}") from None
+        names = set(document["attributes"])
+        strange = names - _REQUIRED_ATTRIBUTES - _OPTIONAL_ATTRIBUTES
+        missing = _REQUIRED_ATTRIBUTES - names
+        if strange or missing:
+            raise ModelFileError(
+                f"{path} is not a model file this skvaelstm wrote: "
+                + "; ".join(text for text in (
+                    strange and f"unknown attributes {', '.join(sorted(strange))}",
+                    missing and f"missing attributes {', '.join(sorted(missing))}") if text)
+                + ".")
         for name, value in document["attributes"].items():
             setattr(estimator, name, _decode(value, arrays))
         _upgrade_attributes(estimator)
@@ -314,7 +357,7 @@ def _from_payload(payload, path):
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
-        raise ModelFileError(f"{path} is corrupted or incomplete: {_reason(exc)}") from None
+        raise ModelFileError(f"{path} is corrupted or incomplete: {_first_line(exc)}") from None
     device = _available_or_cpu(estimator.device_, stacklevel=4)
     estimator.device_ = device
     estimator.vae_, estimator.lstm_ = vae.to(device).eval(), lstm.to(device).eval()
@@ -331,17 +374,9 @@ def _upgrade_attributes(estimator):
 
 
 def _check_unpickled(estimator, path):
-    from ._detector import VAELSTMDetector
-
     if not isinstance(estimator, VAELSTMDetector):
         raise ModelFileError(f"{path} holds a {type(estimator).__name__}, "
                              "not a VAELSTMDetector.")
     if hasattr(estimator, "offset_"):
         _upgrade_attributes(estimator)
     return estimator
-
-
-def _reason(exc):
-    """First line of an exception message (torch's can span many lines)."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

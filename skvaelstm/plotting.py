@@ -175,12 +175,20 @@ def _broken(x, y, breaks):
     return np.insert(x, breaks, hole), np.insert(y.astype(float), breaks, np.nan)
 
 
-def _pyplot():
+def _require_matplotlib(purpose="plotting"):
+    """The one check for the optional matplotlib (plots, the CLI's --plot, the demo)."""
     try:
-        import matplotlib.pyplot as plt
+        import matplotlib
     except ImportError as exc:
-        raise ImportError('plotting needs matplotlib: pip install "skvaelstm[plot]" '
+        raise ImportError(f'{purpose} needs matplotlib: pip install "skvaelstm[plot]" '
                           "(or pip install matplotlib).") from exc
+    return matplotlib
+
+
+def _pyplot():
+    _require_matplotlib()
+    import matplotlib.pyplot as plt
+
     return plt
 
 

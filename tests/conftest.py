@@ -49,3 +49,13 @@ def data(tmp_path):
     path = tmp_path / "data.csv"
     frame.to_csv(path, index=False)
     return path
+
+
+class Exploit:
+    """Unpickling this creates ``marker``: a stand-in for arbitrary code."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))

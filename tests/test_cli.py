@@ -17,6 +17,7 @@ import pytest
 
 from skvaelstm import VAELSTMDetector
 from skvaelstm.cli import main
+from skvaelstm.persistence import load_model, save_model
 
 from .conftest import N_ROWS
 
@@ -80,7 +81,7 @@ def test_fit_then_score_with_plot(tmp_path, data):
     assert list(out.columns) == ["timestamp", "load", "temp", "label", "score", "decision",
                                  "predicted"]
     pd.testing.assert_series_equal(out["timestamp"], source["timestamp"])  # kept as written
-    detector = VAELSTMDetector.load(model)
+    detector = load_model(model)
     expected = detector.score_samples(source[["load", "temp"]])
     np.testing.assert_allclose(out["score"], expected, rtol=1e-12)
     np.testing.assert_allclose(out["decision"], expected - detector.offset_, rtol=1e-12)
@@ -102,10 +103,10 @@ def test_detect_and_subprocess_errors(tmp_path, data):
     assert_user_error(missing.returncode, missing.stderr, "nope.csv")
     column = run("fit", data, "--columns", "lod", "-o", "x.skv", cwd=tmp_path)
     assert_user_error(column.returncode, column.stderr, "no column 'lod'", "'load'")
-    VAELSTMDetector.load(tmp_path / "m.skv")  # the pickle below is made from it
+    load_model(tmp_path / "m.skv")  # the pickle below is made from it
     import joblib
 
-    joblib.dump(VAELSTMDetector.load(tmp_path / "m.skv"), tmp_path / "m.joblib")
+    joblib.dump(load_model(tmp_path / "m.skv"), tmp_path / "m.joblib")
     untrusted = run("score", data, "-m", tmp_path / "m.joblib", "-o", "s.csv", cwd=tmp_path)
     assert_user_error(untrusted.returncode, untrusted.stderr, "pickle", "--trusted")
     assert not (tmp_path / "s.csv").exists()
@@ -228,7 +229,7 @@ def test_model_and_file_errors(tmp_path, data, capsys):
 
 def test_corrupted_model_and_trusted_pickle(tmp_path, data, capsys, fitted):
     # fitted (conftest) has one unnamed channel; score one column of the CSV with it
-    fitted.save(tmp_path / "m.skv")
+    save_model(fitted, tmp_path / "m.skv")
     good = (tmp_path / "m.skv").read_bytes()
     (tmp_path / "cut.skv").write_bytes(good[: len(good) // 2])
     code = main(["score", str(data), "-m", str(tmp_path / "cut.skv"), "-o", "s.csv"])

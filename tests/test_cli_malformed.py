@@ -19,6 +19,7 @@ import torch
 
 from skvaelstm.cli import main
 
+from .conftest import Exploit
 from .test_cli import TINY_ARGS, assert_user_error, run
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -203,24 +204,14 @@ def test_failed_write_leaves_no_partial_file_and_keeps_the_old_one(
         assert (out / "scores.csv").read_bytes() == previous
 
 
-class _Exploit:
-    """Unpickling this creates ``marker``: a stand-in for arbitrary code."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 @pytest.mark.parametrize("kind", ["pickle", "torch-archive"])
 def test_score_refuses_a_malicious_model_without_running_it(tmp_path, out, capsys, kind):
     marker = tmp_path / "pwned"
     path = tmp_path / "model.skv"
     if kind == "pickle":
-        path.write_bytes(pickle.dumps(_Exploit(marker), protocol=4))
+        path.write_bytes(pickle.dumps(Exploit(marker), protocol=4))
     else:
-        torch.save(_Exploit(marker), path)
+        torch.save(Exploit(marker), path)
     data = _write(tmp_path / "d.csv", _rows())
     code = main(["score", str(data), "-m", str(path), "-o", str(out / "scores.csv")])
     assert_user_error(code, capsys.readouterr().err, "model.skv", "--trusted")
@@ -240,7 +231,7 @@ def test_subprocess_binary_garbage_and_malicious_model(tmp_path, out):
 
     marker = tmp_path / "pwned"
     model = tmp_path / "model.skv"
-    model.write_bytes(pickle.dumps(_Exploit(marker), protocol=4))
+    model.write_bytes(pickle.dumps(Exploit(marker), protocol=4))
     data = _write(tmp_path / "ok.csv", _rows())
     result = run("score", data, "-m", model, "-o", out / "scores.csv", cwd=tmp_path)
     assert_user_error(result.returncode, result.stderr, "pickle", "--trusted")

@@ -428,3 +428,23 @@ def test_window_size_auto_is_chosen_from_the_period_and_stored():
     assert det.window_size == "auto" and det.window_size_ == 20
     assert det.vae_.encoder.downs[0].in_channels == 1
     assert det.score_samples(X).shape == (1500,)
+
+
+def test_fit_predict_reuses_the_training_scores_of_fit(series, monkeypatch):
+    from skvaelstm import _detector
+
+    expected = VAELSTMDetector(**TINY).fit(series).predict(series)
+    calls = []
+    original = _detector._row_errors
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_detector, "_row_errors", counted)
+    with pytest.warns(ConvergenceWarning) as record:
+        VAELSTMDetector(**{**TINY, "learning_rate": "constant"}).fit_predict(series)
+    assert calls == [1]                      # fit's own pass; no second one for predict
+    assert {w.filename for w in record} == {__file__}
+    calls.clear()
+    np.testing.assert_array_equal(VAELSTMDetector(**TINY).fit_predict(series), expected)

@@ -209,3 +209,19 @@ def test_loky_workers_cap_torch_threads():
 
     threads = Parallel(n_jobs=2)(delayed(_worker_torch_threads)() for _ in range(2))
     assert threads == [max(1, cpu_count() // 2)] * 2
+
+
+def test_tables_get_the_command_lines_time_checks():
+    stamps = pd.date_range("2024-01-01", periods=120, freq="5min")
+    good = pd.DataFrame({"t": stamps, "load": seasonal(120)[:, 0]})
+    unsorted = good.iloc[[*range(10), 11, 10, *range(12, 120)]]
+    duplicated = pd.concat([good.iloc[:50], good.iloc[49:]], ignore_index=True)
+    gapped = good.drop(index=range(60, 70))
+    result = fit_fleet(VAELSTMDetector(**TINY), {"good": good, "unsorted": unsorted,
+                                                 "duplicated": duplicated, "gapped": gapped},
+                       time_column="t")
+    assert result["good"].ok
+    assert "not sorted" in result["unsorted"].error
+    assert "duplicated timestamp" in result["duplicated"].error
+    assert "gap" in result["gapped"].error
+    assert {result[k].stage for k in ("unsorted", "duplicated", "gapped")} == {"load"}

@@ -34,13 +34,13 @@ def named():
 @pytest.fixture
 def saved(tmp_path, named):
     path = tmp_path / "model.skv"
-    named[0].save(path)
+    save_model(named[0], path)
     return path
 
 
 def test_round_trip_gives_identical_scores_and_attributes(saved, named):
     detector, X = named
-    restored = VAELSTMDetector.load(saved)
+    restored = load_model(saved)
     np.testing.assert_array_equal(restored.score_samples(X), detector.score_samples(X))
     np.testing.assert_array_equal(restored.predict(X), detector.predict(X))
     assert restored.get_params() == detector.get_params()
@@ -77,7 +77,7 @@ def test_unfitted_detector_cannot_be_saved(tmp_path):
     from sklearn.exceptions import NotFittedError
 
     with pytest.raises(NotFittedError):
-        VAELSTMDetector().save(tmp_path / "m.skv")
+        save_model(VAELSTMDetector(), tmp_path / "m.skv")
 
 
 @pytest.mark.parametrize("dump", ["pickle", "joblib", "joblib-compressed", "torch"])
@@ -92,8 +92,8 @@ def test_pickled_files_need_trusted(tmp_path, fitted, series, dump):
     with pytest.raises(UntrustedModelFileError, match="trusted=True"):
         load_model(path)
     with pytest.raises(UntrustedModelFileError):
-        VAELSTMDetector.load(path)
-    restored = VAELSTMDetector.load(path, trusted=True)
+        load_model(path)
+    restored = load_model(path, trusted=True)
     np.testing.assert_array_equal(restored.score_samples(series), fitted.score_samples(series))
 
 
@@ -153,7 +153,7 @@ def test_gpu_trained_model_loads_on_cpu_with_a_warning(tmp_path, fitted, series)
     gpu.__dict__.update(fitted.__dict__)
     gpu.device_ = torch.device("cuda:3")  # networks stay on the CPU: only the record changes
     path = tmp_path / "gpu.skv"
-    gpu.save(path)
+    save_model(gpu, path)
     assert read_model_info(path)["attributes"]["device_"] == {"__device__": "cuda:3"}
     if torch.cuda.device_count() > 3:
         pytest.skip("cuda:3 exists here")
@@ -171,7 +171,7 @@ def test_files_without_error_scale_load_with_their_original_scores(tmp_path, ser
     det.error_scale_ = np.ones_like(det.error_scale_)
     expected = det.score_samples(series)
     del det.error_scale_, det.window_size_
-    det.save(tmp_path / "old.skv")
-    loaded = VAELSTMDetector.load(tmp_path / "old.skv")
+    save_model(det, tmp_path / "old.skv")
+    loaded = load_model(tmp_path / "old.skv")
     assert loaded.window_size_ == det.window_size
     np.testing.assert_array_equal(loaded.score_samples(series), expected)
