@@ -15,6 +15,7 @@ Prints the table and writes benchmarks/results/fleet.md and fleet.json.
 import argparse
 import os
 import resource
+import sys
 import tempfile
 import time
 import warnings
@@ -24,7 +25,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import torch
-from _common import machine, markdown_table, write_results
+from _common import git_commit, machine, machine_load, markdown_table, write_results
 from sklearn.exceptions import ConvergenceWarning
 
 from skvaelstm import VAELSTMDetector
@@ -96,6 +97,8 @@ def main():
         _kpi(args.rows, seed=i).to_csv(paths[f"kpi-{i:04d}"], index=False)
 
     load_before = os.getloadavg()[0]   # other work on the machine skews every number
+    loads_before, commit = machine_load(), git_commit()
+    command = " ".join(["python benchmarks/fleet.py", *sys.argv[1:]])
     threads = torch.get_num_threads()
     runs = {}   # label -> (result, wall seconds, peak RSS of this process so far)
     one, one_s = _detect(params, paths, torch_threads=1)
@@ -140,10 +143,13 @@ def main():
                             "peak RSS per process MiB"], rows)
     markdown = f"""# Fleet: one detector per KPI series, sequential vs Dask
 
-Measured on: {machine()}; 1-minute load average before the run: {load_before:.2f}.
-Command: `python benchmarks/fleet.py --series {args.series} --rows {args.rows} \
---workers {args.workers} --max-iter {args.max_iter}\
-{" --skip-default-threads" if args.skip_default_threads else ""}`
+Written by `benchmarks/fleet.py`; do not edit by hand.
+Command: `{command}`
+Git commit: {commit}
+Measured on: {machine()}.
+Load average before / after the run: {loads_before} / {machine_load()}.
+Parameters: {vars(args)}; seeds: series i is generated with seed i, every fit has
+random_state=0.
 
 {args.series} synthetic 5-minute KPI series × {args.rows} rows, each a CSV file read by the
 task that handles it (`detect_fleet(..., time_column="timestamp", train_size=0.6)`: fit on
@@ -161,7 +167,8 @@ sequential with 1 thread {seq_task:.1f} s, on Dask {dask_task:.1f} s, i.e. a tas
 busy {efficiency:.0%} of the wall time (the rest: scheduling, reading the CSV files, shipping
 results back). Ideal wall time with {args.workers} workers: {seq_task / args.workers:.1f} s.
 """
-    payload = {"machine": machine(), "args": vars(args), "params": params,
+    payload = {"command": command, "git_commit": commit, "load_before": loads_before,
+               "machine": machine(), "args": vars(args), "params": params,
                "sequential": {label: {"wall_s": s, "peak_rss_mib": rss,
                                       "speedup_of_dask": s / dask_s}
                               for label, (_, s, rss) in runs.items()},

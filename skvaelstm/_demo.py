@@ -11,7 +11,7 @@ _SERIES = "nyc_taxi"
 _WINDOW = 48  # the paper's window for this half-hourly series (one day)
 # Fit seconds per epoch (both stages) of the demo on 2 idle cores, measured with
 # skvaelstm 0.1 (README: "Try it"); only for telling the user what to expect.
-_SECONDS_PER_EPOCH = 0.4
+_SECONDS_PER_EPOCH = 0.26
 
 
 def _run_demo(output, *, max_iter=None, verbose=0, report=lambda message: None):
