@@ -40,11 +40,9 @@ def test_rows(bunch):
 
 
 def nab_home():
-    """A local NAB copy: $SKVAELSTM_NAB_HOME, else ../shared/data/nab, else None (download)."""
-    if os.environ.get("SKVAELSTM_NAB_HOME"):
-        return os.environ["SKVAELSTM_NAB_HOME"]
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "nab"
-    return str(shared) if shared.is_dir() else None
+    """A local NAB copy: $SKVAELSTM_NAB_HOME (fetch_nab's own setting), else None
+    (fetch_nab downloads the files into its cache)."""
+    return os.environ.get("SKVAELSTM_NAB_HOME") or None
 
 
 def timed(function, *args, **kwargs):

@@ -10,8 +10,7 @@ real history) and evaluated on the test rows. VUS sliding window: TSB-AD's rule 
 the first channel (as TSB-AD does for multivariate series).
 
 Usage:  python benchmarks/asd.py [--seeds 0 1 2] [--entities 1 2 ...] [--jobs 2]
-Needs the ASD files: $SKVAELSTM_ASD_HOME (with train/, test/, test_label/), or
-../shared/data/asd next to the checkout. Writes benchmarks/results/asd.md and .json.
+Needs the ASD files in $SKVAELSTM_ASD_HOME (with train/, test/, test_label/). Writes benchmarks/results/asd.md and .json.
 """
 
 import argparse
@@ -36,11 +35,9 @@ from skvaelstm.metrics import estimate_sliding_window
 
 
 def asd_home():
-    """$SKVAELSTM_ASD_HOME, else ../shared/data/asd next to the checkout, else None."""
-    if os.environ.get("SKVAELSTM_ASD_HOME"):
-        return Path(os.environ["SKVAELSTM_ASD_HOME"])
-    shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "asd"
-    return shared if shared.is_dir() else None
+    """$SKVAELSTM_ASD_HOME, else None."""
+    home = os.environ.get("SKVAELSTM_ASD_HOME")
+    return Path(home) if home else None
 
 
 def load_entity(home, k):

@@ -105,8 +105,8 @@ def main():
     runs["sequential, 1 torch thread"] = (one, one_s, _peak_rss_mib())
     if not args.skip_default_threads and threads != 1:
         default, default_s = _detect(params, paths, torch_threads=None)
-        runs[f"sequential, {threads} torch threads (default)"] = (default, default_s,
-                                                                 _peak_rss_mib())
+        label = f"sequential, {threads} torch threads (torch's default: n_threads=None)"
+        runs[label] = (default, default_s, _peak_rss_mib())
 
     start = time.perf_counter()
     # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536: glibc then hands

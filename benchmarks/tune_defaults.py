@@ -18,8 +18,7 @@ the arithmetic mean and the mean of log(1 + e), substituted for
 
 Usage:  python benchmarks/tune_defaults.py [--seeds 0] [--configs previous default ...]
         [--jobs 2] [--nab-only | --asd-only]
-Needs NAB ($SKVAELSTM_NAB_HOME, ../shared/data/nab or a download) and ASD
-($SKVAELSTM_ASD_HOME or ../shared/data/asd). Writes benchmarks/results/<--out>.md/.json.
+Needs NAB ($SKVAELSTM_NAB_HOME or a download) and ASD ($SKVAELSTM_ASD_HOME). Writes benchmarks/results/<--out>.md/.json.
 """
 
 import argparse

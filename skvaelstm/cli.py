@@ -8,13 +8,14 @@ never); ``-v``/``--verbose`` shows them anywhere and adds full tracebacks;
 ``-vv`` logs one line per training epoch instead of the bars.
 """
 
-import argparse
 import logging
 import os
 import sys
 import time
 import traceback
 import warnings
+
+from ._cli_parser import _model_options, _parser
 
 __all__ = ["main"]
 
@@ -41,6 +42,7 @@ def main(argv=None):
         0 on success, 2 for user errors, 1 for internal errors, 130 if interrupted.
     """
     args = _parser().parse_args(argv)  # usage errors exit with 2 here
+    run = {"demo": _demo, "fit": _fit, "score": _score, "detect": _detect}[args.command]
     # progress bars where a person watches (stderr is a terminal), quiet in
     # pipes, CI logs and cron mails; -v forces them, -q turns them off
     args.traceback = args.verbose > 0          # asked for: -v also shows tracebacks
@@ -56,7 +58,7 @@ def main(argv=None):
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
-            args.run(args)
+            run(args)
     except KeyboardInterrupt:
         _error("interrupted.")
         return _EXIT_INTERRUPTED
@@ -243,8 +245,8 @@ def _load(args, time_column, columns, *, context=None):
         _check_columns(before, [c for c in [time_column, *columns] if c is not None], context)
         n_context = len(before)
         # one table: time order, duplicates and gaps are checked across the seam
-        frame = pd.concat([before[list(frame.columns.intersection(before.columns))],
-                                  frame], ignore_index=True)
+        shared = list(frame.columns.intersection(before.columns))
+        frame = pd.concat([before[shared], frame], ignore_index=True)
         path = f"{context} + {args.data}"
     try:
         table = _prepare(frame, path=path, time_column=time_column, columns=columns,
@@ -361,40 +363,6 @@ def _check_output(path, data):
         raise ValueError(f"{path} is the input file; refusing to overwrite it.")
 
 
-def _model_options(args):
-    options = {name: getattr(args, name) for name in (
-        "window_size", "code_size", "n_windows", "vae_hidden_size", "lstm_hidden_size",
-        "max_iter", "batch_size", "contamination", "score_aggregation", "error_source",
-        "device", "random_state", "validation_fraction", "n_iter_no_change")
-        if getattr(args, name) is not None}
-    if args.threads is not None:
-        options["n_threads"] = args.threads
-    if args.learning_rate is not None:
-        options["learning_rate_init"] = args.learning_rate
-    if args.learning_rate_schedule is not None:
-        options["learning_rate"] = args.learning_rate_schedule
-    options["early_stopping"] = not args.no_early_stopping
-    options["verbose"] = min(args.verbose, 2)
-    return options
-
-
-def _window_size(text):
-    return text if text == "auto" else int(text)
-
-
-def _contamination(text):
-    if text == "auto":
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a number, got {text!r}") from None
-
-
-def _column_list(text):
-    return [name.strip() for name in text.split(",") if name.strip()]
-
-
 def _describe(exc):
     if isinstance(exc, OSError) and exc.strerror and exc.filename:
         return f"{exc.filename}: {exc.strerror}"
@@ -416,107 +384,3 @@ def _error(message):
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"skvaelstm: warning: {message}", file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------
-# argument parser
-# --------------------------------------------------------------------------
-def _parser():
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-v", "--verbose", action="count", default=0,
-                        help="progress bars (default when stderr is a terminal) and full "
-                        "tracebacks; -vv: one log line per epoch")
-    common.add_argument("-q", "--quiet", action="store_true", help="no progress output")
-    data = argparse.ArgumentParser(add_help=False)
-    data.add_argument("data", metavar="DATA", help="CSV file (.csv, .csv.gz, ...) or Parquet "
-                      "file (.parquet, .pq; needs pyarrow), one row per time step")
-    data.add_argument("--time-column", metavar="NAME", help="column of timestamps (or "
-                      "numbers); rows must be sorted by it, without duplicates or gaps "
-                      "(score: default from the model)")
-    data.add_argument("--columns", metavar="A,B", type=_column_list, help="channels, comma "
-                      "separated (default: every other column; score: the model's)")
-    data.add_argument("--sort", action="store_true", help="sort the rows by time instead of "
-                      "refusing unsorted files")
-    data.add_argument("--allow-duplicates", action="store_true",
-                      help="keep rows with repeated timestamps, in file order")
-    data.add_argument("--allow-gaps", action="store_true", help="accept irregular sampling "
-                      "(steps over 1.5 x the median step) instead of refusing it")
-    model = argparse.ArgumentParser(add_help=False)
-    group = model.add_argument_group("training rows")
-    rows = group.add_mutually_exclusive_group()
-    rows.add_argument("--train-until", metavar="TIME", help="train on the rows strictly "
-                      "before TIME (default: all rows)")
-    rows.add_argument("--train-rows", metavar="N", type=int, help="train on the first N rows")
-    group = model.add_argument_group("model options (defaults: VAELSTMDetector's)")
-    for flag, kind, text in (
-            ("--window-size", _window_size, "rows per window, or auto (48)"),
-            ("--code-size", int, "latent code size (6)"),
-            ("--n-windows", int, "windows per LSTM sequence (12)"),
-            ("--vae-hidden-size", int, "VAE width (64)"),
-            ("--lstm-hidden-size", int, "LSTM units (16)"),
-            ("--max-iter", int, "maximum epochs per stage (25)"),
-            ("--batch-size", int, "mini-batch size (256)"),
-            ("--learning-rate", float, "initial Adam learning rate (0.01)"),
-            ("--learning-rate-schedule", str, "cosine or constant (cosine)"),
-            ("--contamination", _contamination,
-             "share of training rows flagged: auto (1%%) or a number in (0, 0.5]"),
-            ("--score-aggregation", str, "window_max, window_mean: read window_size - 1 "
-             "later rows; trailing_max, trailing_mean, newest, mean, max: causal "
-             "(window_max)"),
-            ("--error-source", str, "both, prediction or reconstruction (both)"),
-            ("--validation-fraction", float, "validation tail share (0.1)"),
-            ("--n-iter-no-change", int, "early-stopping patience (10)"),
-            ("--random-state", int, "seed; fix it for reproducible models (none)"),
-            ("--device", str, "auto, cpu, cuda, cuda:N or mps (auto)"),
-            ("--threads", int, "torch threads for fitting and scoring; more rarely "
-             "help and slow a busy machine down (1)")):
-        metavar = {int: "N", _window_size: "N", float: "X", str: "NAME"}.get(kind, "X")
-        group.add_argument(flag, type=kind, metavar=metavar, help=text)
-    group.add_argument("--no-early-stopping", action="store_true",
-                       help="train on all rows, no validation tail")
-    output = argparse.ArgumentParser(add_help=False)
-    output.add_argument("--plot", metavar="PNG", help="also write a plot (needs matplotlib)")
-    output.add_argument("--label-column", metavar="NAME", help="known anomalies (0/1 or "
-                        "+1/-1): copied to the output and shaded in the plot")
-
-    parser = argparse.ArgumentParser(
-        prog="skvaelstm", description="VAE-LSTM anomaly detection for time series.",
-        epilog="Exit codes: 0 ok, 2 user error, 1 internal error. "
-               "Run 'skvaelstm demo' for a first example.")
-    from . import __version__
-
-    parser.add_argument("--version", action="version", version=f"skvaelstm {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    sub = commands.add_parser("demo", parents=[common], usage="%(prog)s [-o DIR] [options]",
-                              help="fit and evaluate on the NYC "
-                              "taxi series; write scores, a plot and a model")
-    sub.add_argument("-o", "--output", default="skvaelstm-demo", metavar="DIR",
-                     help="output folder (default: ./skvaelstm-demo)")
-    sub.add_argument("--max-iter", type=int, help="epochs per stage (default 25; "
-                     "2 for a quick check)")
-    sub.set_defaults(run=_demo)
-    sub = commands.add_parser("fit", parents=[common, data, model],
-                              usage="%(prog)s DATA -o MODEL [options]", help="fit a model on a "
-                              "series and save it")
-    sub.add_argument("-o", "--output", required=True, metavar="MODEL",
-                     help="model file to write (e.g. model.skv)")
-    sub.set_defaults(run=_fit)
-    sub = commands.add_parser("score", parents=[common, data, output],
-                              usage="%(prog)s DATA -m MODEL -o CSV [options]",
-                              help="score a series with a saved model")
-    sub.add_argument("-m", "--model", required=True, metavar="MODEL", help="model file")
-    sub.add_argument("-o", "--output", required=True, metavar="CSV", help="scores CSV to "
-                     "write: time, channels, score, decision, predicted (-1 = anomaly)")
-    sub.add_argument("--trusted", action="store_true", help="allow pickle/joblib model files "
-                     "(they can run code: only for files you trust)")
-    sub.add_argument("--context", metavar="FILE", help="rows just before DATA (same "
-                     "columns): scored as history, not written. Without them the first "
-                     "window_size x n_windows rows of DATA are scored without their past")
-    sub.set_defaults(run=_score)
-    sub = commands.add_parser("detect", parents=[common, data, model, output],
-                              usage="%(prog)s DATA -o CSV [options]",
-                              help="fit and score in one step")
-    sub.add_argument("-o", "--output", required=True, metavar="CSV", help="scores CSV")
-    sub.add_argument("--save-model", metavar="MODEL", help="also save the model")
-    sub.set_defaults(run=_detect)
-    return parser
