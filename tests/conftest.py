@@ -59,3 +59,18 @@ class Exploit:
 
     def __reduce__(self):
         return (open, (self.marker, "w"))
+
+
+@pytest.fixture
+def no_matplotlib(monkeypatch):
+    """Make every ``import matplotlib...`` fail, as on a machine without it."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError("no matplotlib")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)

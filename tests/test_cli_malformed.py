@@ -140,17 +140,7 @@ def test_checks_of_the_output_columns_come_before_the_fit(tmp_path, out, capsys)
         assert os.listdir(out) == []
 
 
-def test_missing_matplotlib_is_reported_before_the_fit(tmp_path, out, capsys, monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name.startswith("matplotlib"):
-            raise ImportError("no matplotlib")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", fake_import)
+def test_missing_matplotlib_is_reported_before_the_fit(tmp_path, out, capsys, no_matplotlib):
     data = _write(tmp_path / "d.csv", _rows())
     code = main(["detect", str(data), "--time-column", "timestamp", *TINY_ARGS,
                  "--plot", str(out / "p.png"), "-o", str(out / "s.csv"),

@@ -63,17 +63,7 @@ def test_bad_inputs():
         plot_anomalies(np.zeros(10), np.zeros(10), labels=np.full(10, 7))
 
 
-def test_missing_matplotlib_names_the_extra(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def fake_import(name, *args, **kwargs):
-        if name.startswith("matplotlib"):
-            raise ImportError("no matplotlib")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", fake_import)
+def test_missing_matplotlib_names_the_extra(no_matplotlib):
     with pytest.raises(ImportError, match=r"skvaelstm\[plot\]"):
         plot_anomalies(np.zeros(10), np.zeros(10))
 
