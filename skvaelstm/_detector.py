@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context
+from ._contributions import _row_contributions
 from ._device import _DevicePortablePickle, _resolve_device
 from ._networks import _build_networks
 from ._scaling import _standardisation, _standardise
@@ -459,6 +460,46 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
 
     def _score_samples(self, X):
         """Scores of already validated ``X``."""
+        self._check_score_rows(X)
+        scores = self._network_scores(self.vae_, self.lstm_, X, self.mean_, self.scale_,
+                                      self.device_)
+        return _finite(scores)
+
+    def channel_scores(self, X):
+        """Each channel's part of the score of each row: which KPI is to blame.
+
+        Same rows, scale and semantics (``score_aggregation``, causality) as
+        ``score_samples``, and the channels add up to it: ``channel_scores(X)
+        .sum(axis=1)`` equals ``score_samples(X)`` up to floating-point
+        rounding. A row's error in a window is split over the channels in
+        proportion to their terms in the geometric combination (``log(1 + e_c)``,
+        ``e_c`` the channel's error in units of its typical error), and every
+        later step of the score is applied to the parts alike (a window's
+        maximum is taken at the row where the combined error is largest).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_features_in_), dtype float64
+            The lower, the more a channel made the row abnormal. With one
+            channel, the column is ``score_samples(X)``.
+        """
+        check_is_fitted(self)
+        self._validate_params()
+        X = _validate(self, X, reset=False)
+        self._check_score_rows(X)
+        with _torch_threads(self.n_threads):
+            parts = _row_contributions(
+                self.vae_, self.lstm_, X, self.mean_, self.scale_,
+                window_size=self.window_size_, n_windows=self.n_windows,
+                aggregation=self.score_aggregation, error_source=self.error_source,
+                error_scale=self.error_scale_, device=self.device_)
+        return _finite(-parts)
+
+    def _check_score_rows(self, X):
         _check_scoring_options(self.score_aggregation, self.error_source)
         min_rows = _min_score_rows(self.score_aggregation, self.window_size_)
         if X.shape[0] < min_rows:
@@ -467,13 +508,6 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
                 f"window_size={self.window_size_} and "
                 f"score_aggregation={self.score_aggregation!r} needs at least {min_rows} rows."
             )
-        scores = self._network_scores(self.vae_, self.lstm_, X, self.mean_, self.scale_,
-                                      self.device_)
-        if not np.all(np.isfinite(scores)):  # never hand out NaN or infinite scores
-            raise ValueError(
-                "the scores of X are not finite: the networks overflow on it (X is far "
-                "outside the training data, or the model's weights are damaged).")
-        return scores
 
     def _network_scores(self, vae, lstm, X, mean, scale, device):
         """Scores of validated ``X`` with the given networks and scaling: the one
@@ -519,6 +553,14 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")
+
+
+def _finite(scores):
+    if not np.all(np.isfinite(scores)):  # never hand out NaN or infinite scores
+        raise ValueError(
+            "the scores of X are not finite: the networks overflow on it (X is far "
+            "outside the training data, or the model's weights are damaged).")
+    return scores
 
 
 def _check_scoring_options(aggregation, error_source):
