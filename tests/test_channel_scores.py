@@ -68,3 +68,23 @@ def test_dataframes_and_bad_input(fitted3):
         fitted3.channel_scores(X[:, :2])
     with pytest.raises(ValueError, match="NaN"):
         fitted3.channel_scores(np.where(np.arange(500)[:, None] == 3, np.nan, X))
+
+
+def test_top_channels_names_the_disturbed_channel(fitted3):
+    from skvaelstm.explain import rank_channels, top_channels
+
+    X = _spiked()
+    parts = fitted3.channel_scores(X)
+    flagged = np.ones(500, dtype=int)
+    flagged[378:388] = -1
+    (segment,) = top_channels(parts, flagged, k=2, channel_names=["a", "b", "c"])
+    assert (segment["start"], segment["stop"]) == (378, 387)
+    assert segment["channels"][0][0] == "b" and len(segment["channels"]) == 2
+    order, shares = rank_channels(parts, 378, 387)
+    assert order[0] == 1 and shares.sum() == pytest.approx(1.0)
+    assert top_channels(parts, np.ones(500)) == []          # nothing flagged
+    for bad, match in [(dict(k=0), "k must"), (dict(channel_names=["a"]), "channel_names")]:
+        with pytest.raises(ValueError, match=match):
+            top_channels(parts, flagged, **bad)
+    with pytest.raises(ValueError, match="rows"):
+        top_channels(parts, flagged[:10])

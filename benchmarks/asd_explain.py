@@ -1,0 +1,154 @@
+"""Which KPI is to blame: channel rankings on ASD against its interpretation labels.
+
+For every labelled anomalous segment of the 12 ASD entities (``interpretation_label/``:
+the 1-based columns to blame), channels are ranked by their share of the segment's
+error and scored with HitRate@P% (OmniAnomaly, Su et al., KDD 2019; InterFusion, Li
+et al., KDD 2021): the share of the labelled columns found among the top
+floor(P% x number labelled) ranked channels, averaged over segments. Rankings:
+
+* VAELSTMDetector (defaults): ``channel_scores`` summed over the segment's rows;
+* VAELSTMDetector with ``error_source="reconstruction"`` (the VAE as an
+  auto-encoder: per-channel reconstruction error, pooled the same way);
+* |z-score| of the raw values against the training rows, summed over the segment;
+* random ranking: the exact expected HitRate, min(top, channels) / channels.
+
+Each detector is fitted on an entity's training rows; training and test rows are
+scored as one series. Usage::
+
+    python benchmarks/asd_explain.py [--seeds 0 1 2] [--entities 1 ...] [--jobs 2]
+
+Needs the ASD files in $SKVAELSTM_ASD_HOME. Writes benchmarks/results/asd_explain.{md,json}.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+from joblib import Parallel, delayed
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _common import git_commit, machine, machine_load, markdown_table, mean_std, write_results
+from asd import asd_home, load_entity
+
+PERCENTS = (100, 150)
+RANKINGS = ("VAELSTMDetector (defaults)", "VAELSTMDetector (reconstruction error only)",
+            "|z-score| of the raw values", "random ranking (expected)")
+
+
+def segments(home, k):
+    """``[(start, stop, blamed)]`` of entity ``omi-k``: test rows, 0-based columns."""
+    out = []
+    with open(home / "interpretation_label" / f"omi-{k}.txt") as handle:
+        for line in handle:
+            if line.strip():
+                rows, columns = line.strip().split(":")
+                start, stop = (int(v) for v in rows.split("-"))
+                out.append((start, stop, {int(c) - 1 for c in columns.split(",")}))
+    return out
+
+
+def hit_rate(order, blamed, percent):
+    top = int(np.floor(percent / 100 * len(blamed)))
+    return len(set(order[:top].tolist()) & blamed) / len(blamed)
+
+
+def expected_random(n_channels, blamed, percent):
+    return min(int(np.floor(percent / 100 * len(blamed))), n_channels) / n_channels
+
+
+def _order(parts):
+    """Channels by decreasing share of the error (ties: lower index first)."""
+    return np.argsort(-parts, kind="stable")
+
+
+def run(k, seed, home):
+    from skvaelstm import VAELSTMDetector
+
+    train, test, _ = load_entity(home, k)
+    X = np.vstack([train, test])
+    offset = len(train)
+    rankings = {}
+    seconds = {}
+    for name, params in ((RANKINGS[0], {}), (RANKINGS[1], {"error_source": "reconstruction"})):
+        start = time.perf_counter()
+        det = VAELSTMDetector(random_state=seed, **params).fit(train)
+        rankings[name] = -det.channel_scores(X)
+        seconds[name] = time.perf_counter() - start
+    std = train.std(axis=0)
+    rankings[RANKINGS[2]] = np.abs(X - train.mean(axis=0)) / np.where(std > 0, std, 1.0)
+    rows = []
+    for start, stop, blamed in segments(home, k):
+        entry = {"entity": k, "seed": seed, "start": start, "stop": stop,
+                 "n_blamed": len(blamed)}
+        for name, parts in rankings.items():
+            order = _order(parts[offset + start:offset + stop + 1].sum(axis=0))
+            for p in PERCENTS:
+                entry[f"{name}|{p}"] = hit_rate(order, blamed, p)
+        for p in PERCENTS:
+            entry[f"{RANKINGS[3]}|{p}"] = expected_random(X.shape[1], blamed, p)
+        rows.append(entry)
+    return rows, seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--entities", type=int, nargs="+", default=list(range(1, 13)))
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    home = asd_home()
+    if home is None:
+        raise SystemExit("set SKVAELSTM_ASD_HOME to the ASD folder (train/, test/, "
+                         "interpretation_label/)")
+    command = " ".join(["python benchmarks/asd_explain.py", *sys.argv[1:]])
+    commit, load_before = git_commit(), machine_load()
+    runs = Parallel(n_jobs=args.jobs)(delayed(run)(k, seed, home)
+                                      for seed in args.seeds for k in args.entities)
+    rows = [row for segment_rows, _ in runs for row in segment_rows]
+    fit_s = {name: float(np.mean([s[name] for _, s in runs])) for name in RANKINGS[:2]}
+    table = []
+    summary = {}
+    for name in RANKINGS:
+        cells = [name]
+        for p in PERCENTS:
+            per_seed = [np.mean([r[f"{name}|{p}"] for r in rows if r["seed"] == seed])
+                        for seed in args.seeds]
+            mean, std = mean_std(per_seed)
+            summary[f"{name}|{p}"] = {"mean": mean, "std": std, "per_seed": per_seed}
+            cells.append(f"{mean:.3f} ± {std:.3f}")
+        cells.append(f"{fit_s[name]:.1f}" if name in fit_s else "–")
+        table.append(cells)
+    n_segments = len({(r["entity"], r["start"]) for r in rows})
+    blamed = np.mean([r["n_blamed"] for r in rows if r["seed"] == args.seeds[0]])
+    markdown = "\n".join([
+        "# ASD: which KPI is to blame (HitRate@P%)",
+        "",
+        "Written by `benchmarks/asd_explain.py`; do not edit by hand.",
+        f"Command: `{command}`",
+        f"Git commit: {commit}",
+        f"Measured on: {machine()}; load average before / after the run: {load_before} / "
+        f"{machine_load()}.",
+        f"Entities {args.entities}, seeds {args.seeds}, {args.jobs} parallel runs; "
+        f"{n_segments} labelled segments, on average {blamed:.1f} of 19 columns labelled "
+        "to blame per segment.",
+        "",
+        "HitRate@P%: share of a segment's labelled columns among the top floor(P% x "
+        "labelled) channels of the ranking, averaged over all segments of all entities; "
+        "**mean ± std of that average over the seeds.** A ranking sums each channel's "
+        "part of the error (or |z|) over the segment's rows. Random: the exact expected "
+        "value. With many columns labelled, P=150 asks for more channels than exist, and "
+        "every ranking then scores 1 on that segment.",
+        "",
+        markdown_table(["ranking"] + [f"HitRate@{p}%" for p in PERCENTS] + ["fit s"], table),
+    ])
+    write_results("asd_explain", {"command": command, "git_commit": commit,
+                                  "load_before": load_before, "args": vars(args),
+                                  "summary": summary, "segments": rows, "fit_s": fit_s},
+                  markdown)
+    print(markdown)
+
+
+if __name__ == "__main__":
+    main()
