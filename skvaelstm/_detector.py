@@ -155,9 +155,9 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         ``"auto"`` (CUDA, then MPS, then CPU), ``"cpu"``, ``"cuda"``,
         ``"cuda:N"`` or ``"mps"``; resolved in ``fit`` into ``device_``.
     n_threads : int or None, default=1
-        Torch intra-op threads for ``fit`` and scoring, set for the call and
-        restored afterwards (concurrent fits in threads that ask for another
-        number wait for each other, see Notes). One thread is the default: the
+        Torch intra-op threads for ``fit`` and scoring, set for the call in
+        the calling thread and restored afterwards (see Notes). One thread is
+        the default: the
         small networks gain little from more threads on an idle machine, and
         on a busy one torch's threads stall each other (on 2 cores next to one
         CPU-bound process a default fit took 30x longer with 2 threads than
@@ -230,11 +230,10 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
     get the VAE's reconstruction error of the first window instead, pooled the
     same way: a measured value, never a fill.
 
-    Torch's thread count is process state. While fits or scoring calls run
-    in several threads of one process, those with the same ``n_threads`` run
-    together and one with a different ``n_threads`` waits until they are done,
-    so no call changes another's thread count halfway (which would change its
-    results); each thread gets its own previous setting back.
+    Torch's thread count is set per calling thread (OpenMP), so fits and
+    scoring calls running at once in several threads of one process each keep
+    their own ``n_threads`` (tested: bit-identical to running alone), and each
+    thread gets its own previous setting back.
 
     ``set_params`` may change ``score_aggregation`` and ``error_source`` of a
     fitted detector; the scores then follow the new options, but ``offset_``

@@ -26,4 +26,4 @@ def _validate(estimator, X, *, reset):
     except (ValueError, TypeError) as exc:
         # raised again here, so that callers (the command line's exit codes)
         # can tell input refused by validation from failures deeper inside
-        raise type(exc)(str(exc)) from exc
+        raise (ValueError if isinstance(exc, ValueError) else TypeError)(str(exc)) from exc

@@ -110,10 +110,9 @@ class SeriesResult:
 def torch_threads(n_threads):
     """Run a block with ``n_threads`` torch threads, then restore the previous number.
 
-    Safe in threads: blocks (and fits, see ``VAELSTMDetector``'s ``n_threads``)
-    that want another number wait until the running ones are done, and each
-    thread gets its own previous setting back. Inside the block, fits keep
-    this setting.
+    The setting is the calling thread's (torch's OpenMP threads are per
+    thread), and that thread gets its previous setting back. Fits called
+    inside the block in the same thread keep this setting.
 
     Parameters
     ----------

@@ -78,6 +78,11 @@ _REQUIRED_ATTRIBUTES = frozenset({
 _OPTIONAL_ATTRIBUTES = frozenset({
     "feature_names_in_",                 # only for DataFrames with string column names
     "window_size_", "error_scale_"})     # absent from skvaelstm 0.1 files: upgraded
+# Parameters added after skvaelstm 0.1, with the values that reproduce 0.1 when
+# a 0.1 file lacks them (the current defaults would not: "both" cannot score
+# with 0.1's per-row aggregations).
+_ADDED_PARAMETERS = {"error_source": "prediction", "learning_rate": "constant",
+                     "n_threads": None}
 # What a damaged pickle raises while being read; failures to import what it
 # refers to (version skew) and MemoryError are reported as what they are.
 _DAMAGED_PICKLE = (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError,
@@ -331,7 +336,7 @@ def _from_payload(payload, path):
             raise ModelFileError(
                 f"{path} has parameters unknown to this skvaelstm ({', '.join(sorted(unknown))});"
                 " upgrade skvaelstm to load it.")
-        estimator = VAELSTMDetector(**params)
+        estimator = VAELSTMDetector(**{**_ADDED_PARAMETERS, **params})
         try:
             estimator._validate_params()
         except InvalidParameterError as exc:
@@ -365,8 +370,14 @@ def _from_payload(payload, path):
 
 
 def _upgrade_attributes(estimator):
-    """Fitted attributes that files of skvaelstm 0.1 lack, with the values that give
-    their scores unchanged: the given window, and no per-channel error scaling."""
+    """Parameters and fitted attributes that files of skvaelstm 0.1 lack, with the
+    values that keep their behaviour: the given window, no per-channel error
+    scaling, 0.1's error source and schedule, torch's thread setting. Scores stay
+    the same for one channel; over several channels they are now combined by the
+    geometric mean (0.1: the arithmetic mean)."""
+    for name, value in _ADDED_PARAMETERS.items():
+        if name not in vars(estimator):            # a trusted 0.1 pickle
+            setattr(estimator, name, value)
     if not hasattr(estimator, "window_size_"):
         estimator.window_size_ = estimator.window_size
     if not hasattr(estimator, "error_scale_"):

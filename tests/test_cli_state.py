@@ -45,12 +45,13 @@ def test_logger_and_matplotlib_backend_are_left_as_they_were(tmp_path, data, cap
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_a_bug_inside_the_package_is_an_internal_error_not_bad_input(tmp_path, data, capsys,
+def test_an_error_not_raised_by_the_package_is_an_internal_error(tmp_path, data, capsys,
                                                                       monkeypatch):
     from skvaelstm import VAELSTMDetector
 
     def scored(self, X):
-        return np.zeros(3) + np.zeros(4)   # numpy's ValueError: a bug, not the user's input
+        # a ValueError whose raise is not in the package: not one of its input checks
+        return np.zeros(3) + np.zeros(4)
 
     monkeypatch.setattr(VAELSTMDetector, "_scored", scored)
     code = main(["detect", str(data), "--time-column", "timestamp", "--columns", "load,temp",
@@ -133,3 +134,4 @@ def test_progress_is_shown_where_a_person_watches(tmp_path, data, capsys, monkey
     err = capsys.readouterr().err
     assert code == 0
     assert ("VAE epochs" in err) == bars
+    assert load_model(tmp_path / "m.skv").verbose == 0   # the terminal is not saved

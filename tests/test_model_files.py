@@ -84,3 +84,32 @@ def test_unpickling_failures_say_what_failed(tmp_path, monkeypatch):
     with pytest.raises(MemoryError):      # not disguised as a damaged file
         load_model(skew, trusted=True)
     assert "skvaelstm_removed_module" not in sys.modules
+
+
+def test_files_of_skvaelstm_0_1_load_and_score_as_they_did(tmp_path, series):
+    # a 0.1 file: per-row "newest" scores, no error_source / learning_rate / n_threads
+    # parameters, no window_size_ / error_scale_ attributes
+    det = VAELSTMDetector(**{**TINY, "score_aggregation": "newest",
+                             "error_source": "prediction", "learning_rate": "constant"})
+    det.fit(series)
+    det.error_scale_ = np.ones_like(det.error_scale_)
+    expected = det.score_samples(series)
+    save_model(det, tmp_path / "new.skv")
+
+    def as_0_1(document):
+        for name in ("error_source", "learning_rate", "n_threads"):
+            document["params"].pop(name)
+        for name in ("window_size_", "error_scale_"):
+            document["attributes"].pop(name)
+
+    old = load_model(_rewrite(tmp_path / "new.skv", tmp_path / "old.skv", as_0_1))
+    assert (old.error_source, old.learning_rate, old.n_threads) == ("prediction", "constant",
+                                                                     None)
+    np.testing.assert_array_equal(old.score_samples(series), expected)
+    # a trusted 0.1 pickle lacks the new parameters as attributes
+    for name in ("error_source", "learning_rate", "n_threads", "window_size_",
+                 "error_scale_"):
+        delattr(det, name)
+    joblib.dump(det, tmp_path / "old.joblib")
+    np.testing.assert_array_equal(
+        load_model(tmp_path / "old.joblib", trusted=True).score_samples(series), expected)

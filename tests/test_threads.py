@@ -59,9 +59,25 @@ def test_concurrent_fits_match_sequential_fits_and_leave_the_global_rng_alone():
 
 def test_fits_with_different_thread_counts_in_threads_each_match_their_own():
     expected = {n: _scores(0, n) for n in (1, 2)}
-    got = _in_threads([(("a", n), lambda n=n: _scores(0, n)) for n in (1, 2, 1, 2)])
-    for (_, n), scores in got.items():
-        np.testing.assert_array_equal(scores, expected[n])
+    counts = (1, 2, 1, 2)
+    got = _in_threads([(i, lambda n=n: _scores(0, n)) for i, n in enumerate(counts)])
+    assert len(got) == 4
+    for i, n in enumerate(counts):
+        np.testing.assert_array_equal(got[i], expected[n])
+
+
+def test_nested_use_across_threads_does_not_wait_and_bad_counts_leave_no_state():
+    # a block with 2 threads that starts fits with n_threads=1 in worker threads
+    # (a threaded joblib backend) must not wait for itself
+    results = {}
+    with _torch_threads(2):
+        _in_threads([(i, lambda i=i: results.setdefault(i, _scores(0))) for i in range(2)])
+        assert torch.get_num_threads() == 2
+    assert len(results) == 2
+    with pytest.raises(ValueError, match="n_threads"):
+        with _torch_threads(0):
+            pass
+    _scores(0, 2)   # still works after the refused call
 
 
 def test_fit_and_scoring_restore_the_callers_thread_count():
