@@ -54,7 +54,7 @@ def child(spec):
     from skvaelstm import VAELSTMDetector
 
     X = series(spec["rows"])
-    det = VAELSTMDetector(**spec["params"], random_state=0)
+    det = VAELSTMDetector(**spec["params"], device="cpu", random_state=0)
     start = time.perf_counter()
     det.fit(X)
     out = {"fit_s": time.perf_counter() - start}
@@ -174,7 +174,7 @@ def main():
         "Written by `benchmarks/threads.py`; do not edit by hand.",
         f"Command: `{command}`",
         f"Git commit: {commit}",
-        f"Measured on: {machine()}; CPU only (no GPU lent to this session).",
+        f"Measured on: {machine()}; every fit on the CPU (device='cpu').",
         f"Load average before / after the run: {load_before} / {load_after}.",
         f"Parameters: training rows {args.rows}, thread-count fits {args.epochs} epochs, "
         f"scoring {args.score_rows} rows, threads {args.threads}, competing processes "
@@ -201,7 +201,8 @@ def main():
     for n_threads, entry in neighbours.items():
         base = entry["alone"]["median"]
         for situation, value in entry.items():
-            ratio = value["median"] / base if np.isfinite(value["median"]) else float("inf")
+            ratio = (value["median"] / base if np.isfinite(value["median"]) and np.isfinite(base)
+                     else float("inf"))
             rows.append([n_threads, situation, cell(value, args.timeout),
                          "–" if situation == "alone" else
                          (f"{ratio:.2f}x" if np.isfinite(ratio) else "–")])

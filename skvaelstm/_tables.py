@@ -184,20 +184,27 @@ def _check_steps(time, name, allow_duplicates, allow_gaps):
             raise ValueError(message + "; remove them, or pass --allow-duplicates to keep "
                              "the rows in file order.")
         notes.append(message + "; kept (--allow-duplicates).")
-    positive = step[~zero]
-    if len(positive):
-        usual = np.median(positive.astype(float))
-        gaps = np.flatnonzero(step.astype(float) > _GAP_FACTOR * usual)
-        if len(gaps):
-            i = gaps[0]
-            message = (f"time column {name!r} has {len(gaps)} gap(s) longer than "
-                       f"{_GAP_FACTOR} x the usual step of {_fmt_step(usual, time)} (first "
-                       f"after data row {_row(i)}: {_fmt(time[i])} -> {_fmt(time[i + 1])})")
-            if not allow_gaps:
-                raise ValueError(message + "; the detector assumes regular sampling: "
-                                 "resample the data, or pass --allow-gaps to use it as it is.")
-            notes.append(message + "; used as it is (--allow-gaps).")
+    gaps, usual = _gaps(step)
+    if len(gaps):
+        i = gaps[0]
+        message = (f"time column {name!r} has {len(gaps)} gap(s) longer than "
+                   f"{_GAP_FACTOR} x the usual step of {_fmt_step(usual, time)} (first "
+                   f"after data row {_row(i)}: {_fmt(time[i])} -> {_fmt(time[i + 1])})")
+        if not allow_gaps:
+            raise ValueError(message + "; the detector assumes regular sampling: "
+                             "resample the data, or pass --allow-gaps to use it as it is.")
+        notes.append(message + "; used as it is (--allow-gaps).")
     return notes
+
+
+def _gaps(step):
+    """Positions ``i`` of the steps ``time[i] -> time[i + 1]`` that are gaps (longer
+    than ``_GAP_FACTOR`` times the median of the non-zero steps), and that median."""
+    positive = step[step != step.dtype.type(0)].astype(float)
+    if not len(positive):
+        return np.array([], dtype=int), None
+    usual = np.median(positive)
+    return np.flatnonzero(step.astype(float) > _GAP_FACTOR * usual), usual
 
 
 def _numeric(column, name):

@@ -243,9 +243,16 @@ def _load(args, time_column, columns, *, context=None):
         columns = [c for c in frame.columns if c != time_column and c not in exclude]
     path, n_context = args.data, 0
     if context is not None:
+        if len(frame) == 0:
+            raise ValueError(f"{args.data} has no data rows.")
         before = _read_table(context)
         _check_columns(before, [c for c in [time_column, *columns] if c is not None], context)
         n_context = len(before)
+        label = getattr(args, "label_column", None)
+        if label in frame.columns:
+            # context rows are never written nor plotted: a placeholder of the
+            # data's own type keeps the column's type (no NaN turning 0/1 into floats)
+            before = before.assign(**{label: frame[label].iloc[0]})
         # one table: time order, duplicates and gaps are checked across the seam
         shared = list(frame.columns.intersection(before.columns))
         frame = pd.concat([before[shared], frame], ignore_index=True)

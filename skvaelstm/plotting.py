@@ -18,6 +18,7 @@ Examples
 import numpy as np
 from sklearn.utils import column_or_1d
 
+from ._tables import _gaps
 from ._vus import _segments
 from .metrics import _anomaly_mask
 
@@ -154,14 +155,11 @@ def _draw(fig, X, scores, *, threshold, flagged, labels, timestamps, channel_nam
 
 
 def _gap_breaks(x):
-    """Positions ``i`` where the step from row ``i - 1`` to row ``i`` is a gap
-    (over 1.5 times the median step): lines must not be drawn across them."""
-    if len(x) < 3:
+    """Positions ``i`` where the step from row ``i - 1`` to row ``i`` is a gap (the
+    command line's rule, ``_tables._gaps``): lines must not be drawn across them."""
+    if len(x) < 2:
         return np.array([], dtype=int)
-    steps = np.diff(x.astype("datetime64[ns]").astype(np.int64) if
-                    np.issubdtype(x.dtype, np.datetime64) else x.astype(float)).astype(float)
-    typical = np.median(steps)
-    return np.flatnonzero(steps > 1.5 * typical) + 1 if typical > 0 else np.array([], int)
+    return _gaps(np.diff(x))[0] + 1
 
 
 def _broken(x, y, breaks):

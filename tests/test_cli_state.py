@@ -114,6 +114,18 @@ def test_score_with_context_gives_the_rows_the_scores_of_the_whole_file(tmp_path
     pd.testing.assert_frame_equal(with_context, whole)
     alone = pd.read_csv(tmp_path / "alone.csv")
     assert not np.allclose(alone["score"], whole["score"])    # why --context exists
+    # labels are copied with their type (also when the context has none); an
+    # empty data file is refused
+    frame.iloc[:180].drop(columns="label").to_csv(tmp_path / "old_unlabelled.csv", index=False)
+    assert main(["score", str(tmp_path / "new.csv"), *model, "--context",
+                 str(tmp_path / "old_unlabelled.csv"), "--label-column", "label",
+                 "-o", str(tmp_path / "lab.csv")]) == 0
+    assert pd.read_csv(tmp_path / "lab.csv")["label"].dtype == np.int64
+    frame.iloc[:0].to_csv(tmp_path / "empty.csv", index=False)
+    capsys.readouterr()
+    assert main(["score", str(tmp_path / "empty.csv"), *model, "--context",
+                 str(tmp_path / "old.csv"), "-o", str(tmp_path / "e.csv")]) == 2
+    assert "no data rows" in capsys.readouterr().err
     # the seam is checked like any other step: overlapping files are refused
     capsys.readouterr()
     code = main(["score", str(data), *model, "--context", str(tmp_path / "old.csv"),

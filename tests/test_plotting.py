@@ -117,3 +117,11 @@ def test_drawing_into_a_figure_without_pyplot(tmp_path):
     fig.savefig(tmp_path / "p.png")
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
     assert plt.get_fignums() == before
+
+
+def test_gaps_follow_the_command_lines_rule_with_duplicated_times():
+    # steps 0, 1, 2 repeated: no gap for the table checks (median of the non-zero
+    # steps), so none in the plot either
+    stamps = np.cumsum(np.tile([0.0, 1.0, 2.0], 33))
+    fig = plot_anomalies(np.arange(99.0), np.zeros(99), timestamps=stamps)
+    assert not np.isnan(fig.axes[0].lines[0].get_ydata()).any()
