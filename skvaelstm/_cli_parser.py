@@ -62,6 +62,10 @@ def _parser():
     output.add_argument("--plot", metavar="PNG", help="also write a plot (needs matplotlib)")
     output.add_argument("--label-column", metavar="NAME", help="known anomalies (0/1 or "
                         "+1/-1): copied to the output and shaded in the plot")
+    output.add_argument("--explain", metavar="K", type=int, help="for each flagged row, "
+                        "the K channels most to blame and their shares of its error "
+                        "(columns channel_1, share_1, ...); the plot names the top channels "
+                        "of each flagged segment")
 
     parser = argparse.ArgumentParser(
         prog="skvaelstm", description="VAE-LSTM anomaly detection for time series.",

@@ -291,11 +291,36 @@ def _output_columns(args, table, time_column):
     if args.label_column:
         _check_columns(table.frame, [args.label_column], args.data)
         keep.append(args.label_column)
-    clash = sorted(set(keep) & set(_OUTPUT_COLUMNS))
+    if args.explain is not None and not 1 <= args.explain <= table.X.shape[1]:
+        raise ValueError(f"--explain {args.explain} is outside 1..{table.X.shape[1]} (the "
+                         "channels).")
+    added = list(_OUTPUT_COLUMNS) + [f"{kind}_{i}" for i in range(1, (args.explain or 0) + 1)
+                                     for kind in ("channel", "share")]
+    clash = sorted(set(keep) & set(added))
     if clash:
         raise ValueError(f"input column(s) {', '.join(map(repr, clash))} would clash with "
-                         "the output columns score, decision, predicted; rename them.")
+                         f"the output columns {', '.join(added)}; rename them.")
     return keep
+
+
+def _blame(parts, flagged, names, k):
+    """Columns channel_i / share_i: the ``k`` channels with the largest shares of each
+    flagged row's error (empty for the other rows)."""
+    import numpy as np
+
+    columns = {}
+    rows = np.flatnonzero(flagged)
+    errors = -parts[rows]
+    order = np.argsort(-errors, axis=1, kind="stable")[:, :k]
+    totals = errors.sum(axis=1, keepdims=True)
+    shares = np.take_along_axis(errors, order, axis=1) / np.where(totals > 0, totals, 1.0)
+    names = np.asarray(names, dtype=object)
+    for i in range(k):
+        channel = np.full(len(parts), "", dtype=object)
+        share = np.full(len(parts), np.nan)
+        channel[rows], share[rows] = names[order[:, i]], shares[:, i]
+        columns[f"channel_{i + 1}"], columns[f"share_{i + 1}"] = channel, share
+    return columns
 
 
 def _write_scores(args, detector, table, time_column, *, first_row=0, train_end=None):
@@ -307,9 +332,13 @@ def _write_scores(args, detector, table, time_column, *, first_row=0, train_end=
     scores, decision, predicted = detector._scored(table.X)
     out = table.frame[keep].iloc[first_row:]
     scores, decision, predicted = scores[first_row:], decision[first_row:], predicted[first_row:]
+    parts = blame = None
+    if args.explain:
+        parts = detector.channel_scores(table.X)[first_row:]
+        blame = _blame(parts, predicted == -1, list(table.X.columns), args.explain)
     if args.plot:  # before writing the CSV: a plotting error leaves no partial outputs
         figure = _figure(args, table, scores, detector.offset_, predicted, first_row,
-                         train_end)
+                         train_end, parts)
 
     def write(file):
         # block by block: the CSV text of a long series is never held whole
@@ -318,6 +347,8 @@ def _write_scores(args, detector, table, time_column, *, first_row=0, train_end=
             stop = start + len(block)
             block["score"], block["decision"] = scores[start:stop], decision[start:stop]
             block["predicted"] = predicted[start:stop]
+            for name, values in (blame or {}).items():
+                block[name] = values[start:stop]
             file.write(block.to_csv(index=False, header=start == 0).encode())
 
     _atomic_write(args.output, write)
@@ -336,7 +367,7 @@ def _matplotlib():
     return _require_matplotlib("--plot")
 
 
-def _figure(args, table, scores, threshold, predicted, first_row, train_end):
+def _figure(args, table, scores, threshold, predicted, first_row, train_end, parts=None):
     """The plot on a plain Figure with its own Agg canvas: pyplot's backend (a
     notebook's, when ``main`` is called in-process) is left alone."""
     _matplotlib()
@@ -353,7 +384,7 @@ def _figure(args, table, scores, threshold, predicted, first_row, train_end):
     return _draw(figure, X, scores, threshold=threshold, flagged=predicted, labels=labels,
                  timestamps=None if table.time is None else table.time[first_row:],
                  channel_names=None, title=os.path.basename(args.data), train_end=train_end,
-                 score_scale="symlog")
+                 score_scale="symlog", channel_scores=parts, top_k=args.explain or 3)
 
 
 def _check_outputs(args):

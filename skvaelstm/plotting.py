@@ -20,6 +20,7 @@ from sklearn.utils import column_or_1d
 
 from ._tables import _gaps
 from ._vus import _segments
+from .explain import rank_channels
 from .metrics import _anomaly_mask
 
 __all__ = ["plot_anomalies"]
@@ -32,7 +33,7 @@ _LABEL_COLOR = "tab:orange"
 
 def plot_anomalies(X, scores, *, threshold=None, flagged=None, labels=None, timestamps=None,
                    channel_names=None, title=None, train_end=None, score_scale="symlog",
-                   figsize=None):
+                   channel_scores=None, top_k=3, figsize=None):
     """Plot each channel, the anomaly score and its threshold, flagged rows and labels.
 
     Parameters
@@ -67,6 +68,11 @@ def plot_anomalies(X, scores, *, threshold=None, flagged=None, labels=None, time
         Axis of the score panel. ``"symlog"``: linear within the median
         absolute score around 0 and logarithmic beyond, so that one extreme
         row does not flatten all the others (stated on the axis label).
+    channel_scores : array-like of shape (n_samples, n_channels) or None, default=None
+        ``VAELSTMDetector.channel_scores`` of the rows: each flagged segment is
+        then labelled with its ``top_k`` channels and their shares of its error.
+    top_k : int, default=3
+        Channels named per flagged segment.
     figsize : (float, float) or None, default=None
         Figure size in inches; by default 11 wide, 1.8 per panel.
 
@@ -86,7 +92,8 @@ def plot_anomalies(X, scores, *, threshold=None, flagged=None, labels=None, time
     fig = plt.figure(figsize=figsize or _figsize(n_panels), constrained_layout=True)
     _draw(fig, X, scores, threshold=threshold, flagged=flagged, labels=labels,
           timestamps=timestamps, channel_names=channel_names, title=title,
-          train_end=train_end, score_scale=score_scale)
+          train_end=train_end, score_scale=score_scale, channel_scores=channel_scores,
+          top_k=top_k)
     return fig
 
 
@@ -95,7 +102,7 @@ def _figsize(n_panels):
 
 
 def _draw(fig, X, scores, *, threshold, flagged, labels, timestamps, channel_names, title,
-          train_end, score_scale):
+          train_end, score_scale, channel_scores=None, top_k=3):
     """Draw the panels into ``fig`` (a pyplot figure, or a plain ``Figure`` with an
     Agg canvas: the command line must not switch the caller's backend)."""
     if score_scale not in ("symlog", "linear"):
@@ -144,6 +151,8 @@ def _draw(fig, X, scores, *, threshold, flagged, labels, timestamps, channel_nam
         if train_end is not None:
             ax.axvline(right[int(train_end) - 1], color="tab:green", lw=1.0, ls=":",
                        label="end of training rows" if ax is score_ax else None)
+    if channel_scores is not None:
+        _name_the_blamed(score_ax, x, flags, channel_scores, names, top_k)
     handles, texts = score_ax.get_legend_handles_labels()
     if handles:   # beside the panel, never over the data
         score_ax.legend(handles, texts, loc="upper left", bbox_to_anchor=(1.01, 1.0),
@@ -152,6 +161,21 @@ def _draw(fig, X, scores, *, threshold, flagged, labels, timestamps, channel_nam
     if title:
         fig.suptitle(title)
     return fig
+
+
+def _name_the_blamed(ax, x, flags, channel_scores, names, top_k):
+    """At each flagged segment, along the top of the score panel (flagged scores
+    sit at its bottom), its ``top_k`` channels and their shares of its error."""
+    parts = np.asarray(channel_scores, dtype=float)
+    if parts.shape != (len(x), len(names)):
+        raise ValueError(f"channel_scores has shape {parts.shape}; expected "
+                         f"{(len(x), len(names))}.")
+    for start, stop in zip(*_segments(flags)):
+        order, shares = rank_channels(parts, start, stop)
+        text = "\n".join(f"{names[i]} {shares[i]:.0%}" for i in order[:top_k])
+        ax.annotate(text, (x[start], 1), xycoords=("data", "axes fraction"),
+                    xytext=(2, -2), textcoords="offset points", va="top", ha="left",
+                    fontsize="x-small", color=_FLAG_COLOR)
 
 
 def _gap_breaks(x):

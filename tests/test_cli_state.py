@@ -147,3 +147,27 @@ def test_progress_is_shown_where_a_person_watches(tmp_path, data, capsys, monkey
     assert code == 0
     assert ("VAE epochs" in err) == bars
     assert load_model(tmp_path / "m.skv").verbose == 0   # the terminal is not saved
+
+
+def test_explain_names_the_channels_to_blame(tmp_path, data, capsys):
+    frame = pd.read_csv(data)
+    frame.loc[200:203, "temp"] += 5.0          # the data fixture's anomaly is in "load"
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    code = main(["detect", str(tmp_path / "d.csv"), "--time-column", "timestamp",
+                 "--columns", "load,temp", *TINY_ARGS, "--train-rows", "150",
+                 "--explain", "2", "--plot", str(tmp_path / "p.png"),
+                 "-o", str(tmp_path / "s.csv")])
+    assert code == 0, capsys.readouterr().err
+    out = pd.read_csv(tmp_path / "s.csv")
+    assert list(out.columns[-4:]) == ["channel_1", "share_1", "channel_2", "share_2"]
+    flagged = out["predicted"] == -1
+    assert flagged.any()
+    assert out.loc[~flagged, "channel_1"].isna().all()
+    assert set(out.loc[flagged, "channel_1"]) <= {"load", "temp"}
+    np.testing.assert_allclose(out.loc[flagged, ["share_1", "share_2"]].sum(axis=1), 1.0)
+    assert (out.loc[flagged, "share_1"] >= out.loc[flagged, "share_2"]).all()
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+    capsys.readouterr()
+    assert main(["detect", str(data), "--time-column", "timestamp", "--columns", "load,temp",
+                 *TINY_ARGS, "--explain", "3", "-o", str(tmp_path / "x.csv")]) == 2
+    assert "--explain 3 is outside 1..2" in capsys.readouterr().err

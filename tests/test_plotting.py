@@ -125,3 +125,17 @@ def test_gaps_follow_the_command_lines_rule_with_duplicated_times():
     stamps = np.cumsum(np.tile([0.0, 1.0, 2.0], 33))
     fig = plot_anomalies(np.arange(99.0), np.zeros(99), timestamps=stamps)
     assert not np.isnan(fig.axes[0].lines[0].get_ydata()).any()
+
+
+def test_flagged_segments_are_labelled_with_their_top_channels():
+    parts = np.zeros((60, 3))
+    parts[20:25] = [-0.1, -2.0, -0.5]
+    flagged = np.ones(60, dtype=int)
+    flagged[20:25] = -1
+    fig = plot_anomalies(np.zeros((60, 3)), parts.sum(axis=1), flagged=flagged,
+                         channel_names=["a", "b", "c"], channel_scores=parts, top_k=2)
+    (text,) = [t.get_text() for t in fig.axes[-1].texts]
+    assert text == "b 77%\nc 19%"   # 2.0 and 0.5 of 2.6
+    with pytest.raises(ValueError, match="channel_scores has shape"):
+        plot_anomalies(np.zeros((60, 3)), np.zeros(60), flagged=flagged,
+                       channel_scores=np.zeros((60, 2)))
