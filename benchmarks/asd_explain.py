@@ -9,7 +9,7 @@ floor(P% x number labelled) ranked channels, averaged over segments. Rankings:
 * VAELSTMDetector (defaults): ``channel_scores`` summed over the segment's rows;
 * VAELSTMDetector with ``error_source="reconstruction"`` (the VAE as an
   auto-encoder: per-channel reconstruction error, pooled the same way);
-* |z-score| of the raw values against the training rows, summed over the segment;
+* absolute z-score of the raw values against the training rows, summed over the segment;
 * random ranking: the exact expected HitRate, min(top, channels) / channels.
 
 Each detector is fitted on an entity's training rows; training and test rows are
@@ -34,7 +34,7 @@ from asd import asd_home, load_entity
 
 PERCENTS = (100, 150)
 RANKINGS = ("VAELSTMDetector (defaults)", "VAELSTMDetector (reconstruction error only)",
-            "|z-score| of the raw values", "random ranking (expected)")
+            "absolute z-score of the raw values", "random ranking (expected)")
 
 
 def segments(home, k):
@@ -137,7 +137,7 @@ def main():
         "HitRate@P%: share of a segment's labelled columns among the top floor(P% x "
         "labelled) channels of the ranking, averaged over all segments of all entities; "
         "**mean ± std of that average over the seeds.** A ranking sums each channel's "
-        "part of the error (or |z|) over the segment's rows. Random: the exact expected "
+        "part of the error (or the absolute z-score) over the segment's rows. Random: the exact expected "
         "value. With many columns labelled, P=150 asks for more channels than exist, and "
         "every ranking then scores 1 on that segment.",
         "",
