@@ -86,6 +86,7 @@ def test_unpickling_failures_say_what_failed(tmp_path, monkeypatch):
     assert "skvaelstm_removed_module" not in sys.modules
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_files_of_skvaelstm_0_1_load_and_score_as_they_did(tmp_path, series):
     # a 0.1 file: per-row "newest" scores, no error_source / learning_rate / n_threads
     # parameters, no window_size_ / error_scale_ attributes
