@@ -304,14 +304,18 @@ def _output_columns(args, table, time_column):
 
 
 def _blame(parts, flagged, names, k):
-    """Columns channel_i / share_i: the ``k`` channels with the largest shares of each
-    flagged row's error (empty for the other rows)."""
+    """Columns channel_i / share_i: the ``k`` channels most to blame for each flagged
+    row (the rule of ``explain.rank_channels``: a channel's part over its median
+    part in the unflagged rows) and their shares of its error; empty elsewhere."""
     import numpy as np
 
     columns = {}
     rows = np.flatnonzero(flagged)
     errors = -parts[rows]
-    order = np.argsort(-errors, axis=1, kind="stable")[:, :k]
+    usual = (np.median(-parts[~flagged], axis=0) if (~flagged).any()
+             else np.ones(parts.shape[1]))
+    ratio = errors / np.maximum(usual, np.finfo(float).tiny)
+    order = np.argsort(-ratio, axis=1, kind="stable")[:, :k]
     totals = errors.sum(axis=1, keepdims=True)
     shares = np.take_along_axis(errors, order, axis=1) / np.where(totals > 0, totals, 1.0)
     names = np.asarray(names, dtype=object)
