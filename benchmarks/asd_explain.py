@@ -11,6 +11,10 @@ floor(P% x number labelled) ranked channels, averaged over segments. Rankings:
   in all other rows), and, for comparison, the raw parts summed over the segment;
 * VAELSTMDetector with ``error_source="reconstruction"`` (the VAE as an
   auto-encoder: per-channel reconstruction error), ranked by ``rank_channels``;
+* PyOD's ``TimeSeriesOD(AutoEncoder)`` on windows of 48 rows of all channels (as in
+  ``asd.py``): each window's squared reconstruction error per channel (summed over the
+  window's rows, in the auto-encoder's standardised units), a row's part the mean over
+  the windows covering it, ranked by ``rank_channels`` like the VAE-LSTM's parts;
 * absolute z-score of the raw values against the training rows, summed over the segment;
 * random ranking: the exact expected HitRate, min(top, channels) / channels.
 
@@ -37,7 +41,8 @@ from asd import asd_home, load_entity
 PERCENTS = (100, 150)
 RANKINGS = ("VAELSTMDetector (defaults)", "VAELSTMDetector (reconstruction error only)",
             "absolute z-score of the raw values", "random ranking (expected)",
-            "VAELSTMDetector (defaults), raw parts summed")
+            "VAELSTMDetector (defaults), raw parts summed",
+            "PyOD TimeSeriesOD(AutoEncoder) w48, per-channel reconstruction error")
 
 
 def segments(home, k):
@@ -66,6 +71,33 @@ def _order(parts):
     return np.argsort(-parts, kind="stable")
 
 
+def autoencoder_parts(train, X, seed, window=48):
+    """Per-row, per-channel reconstruction errors of PyOD's windowed AutoEncoder,
+    negated like ``channel_scores`` (lower = more abnormal)."""
+    import torch
+    from pyod.models.auto_encoder import AutoEncoder
+    from pyod.models.ts_od import TimeSeriesOD, sliding_windows
+
+    detector = TimeSeriesOD(detector=AutoEncoder(verbose=0, random_state=seed),
+                            window_size=window, score_aggregation="mean").fit(train)
+    ae = detector.detector_
+    windows = sliding_windows(X, window)          # rows of (window, channels), flattened
+    if ae.preprocessing:
+        windows = (windows - ae.X_mean) / np.where(ae.X_std > 0, ae.X_std, 1.0)
+    ae.model.eval()
+    with torch.no_grad():
+        recon = ae.model(torch.as_tensor(windows, dtype=torch.float32,
+                                         device=ae.device)).cpu().numpy()
+    per_window = ((windows - recon) ** 2).reshape(len(windows), window, -1).sum(axis=1)
+    # a row's part: the mean over the windows covering it
+    sums = np.zeros((len(X) + 1, X.shape[1]))
+    sums[1:len(per_window) + 1] = np.cumsum(per_window, axis=0)
+    sums[len(per_window) + 1:] = sums[len(per_window)]
+    rows = np.arange(len(X))
+    first, last = np.maximum(rows - window + 1, 0), np.minimum(rows, len(per_window) - 1)
+    return -(sums[last + 1] - sums[first]) / (last - first + 1)[:, None]
+
+
 def run(k, seed, home):
     from skvaelstm import VAELSTMDetector
     from skvaelstm.explain import rank_channels
@@ -79,6 +111,7 @@ def run(k, seed, home):
         det = VAELSTMDetector(random_state=seed, **params).fit(train)
         parts[name] = det.channel_scores(X)
         seconds[name] = time.perf_counter() - start
+    parts[RANKINGS[5]] = autoencoder_parts(train, X, seed)
     std = train.std(axis=0)
     z = np.abs(X - train.mean(axis=0)) / np.where(std > 0, std, 1.0)
     rows = []
