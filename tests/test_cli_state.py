@@ -62,12 +62,12 @@ def test_an_error_not_raised_by_the_package_is_an_internal_error(tmp_path, data,
 
 def test_scores_csv_is_written_block_by_block_with_the_same_content(tmp_path, data, capsys,
                                                                     monkeypatch):
-    from skvaelstm import cli
+    from skvaelstm import _cli_output
 
     args = ["detect", str(data), "--time-column", "timestamp", "--columns", "load,temp",
             "--label-column", "label", *TINY_ARGS]
     assert main(args + ["-o", str(tmp_path / "whole.csv")]) == 0
-    monkeypatch.setattr(cli, "_CSV_BLOCK", 7)    # 300 rows: 43 blocks, the last one short
+    monkeypatch.setattr(_cli_output, "_CSV_BLOCK", 7)    # 300 rows: 43 blocks, the last one short
     assert main(args + ["-o", str(tmp_path / "blocks.csv")]) == 0
     whole, blocks = (tmp_path / "whole.csv").read_text(), (tmp_path / "blocks.csv").read_text()
     assert blocks == whole

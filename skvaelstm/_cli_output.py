@@ -1,0 +1,122 @@
+"""What ``skvaelstm score`` and ``detect`` write: the scores CSV, the channels to
+blame (``--explain``) and the plot."""
+
+import os
+
+__all__ = []  # private helper of skvaelstm.cli
+
+_OUTPUT_COLUMNS = ("score", "decision", "predicted")
+# Rows per block when writing the scores CSV (the text is never built whole).
+_CSV_BLOCK = 100_000
+
+
+def _output_columns(args, table, time_column):
+    """Input columns copied to the scores CSV, checked (also before a long fit)."""
+    from ._tables import _check_columns
+
+    keep = ([time_column] if time_column else []) + list(table.X.columns)
+    if args.label_column:
+        _check_columns(table.frame, [args.label_column], args.data)
+        keep.append(args.label_column)
+    if args.explain is not None and not 1 <= args.explain <= table.X.shape[1]:
+        raise ValueError(f"--explain {args.explain} is outside 1..{table.X.shape[1]} (the "
+                         "channels).")
+    added = list(_OUTPUT_COLUMNS) + [f"{kind}_{i}" for i in range(1, (args.explain or 0) + 1)
+                                     for kind in ("channel", "share")]
+    clash = sorted(set(keep) & set(added))
+    if clash:
+        raise ValueError(f"input column(s) {', '.join(map(repr, clash))} would clash with "
+                         f"the output columns {', '.join(added)}; rename them.")
+    return keep
+
+
+def _blame(parts, flagged, names, k):
+    """Columns channel_i / share_i: the ``k`` channels most to blame for each flagged
+    row (the rule of ``explain.rank_channels``: a channel's part over its median
+    part in the unflagged rows) and their shares of its error; empty elsewhere."""
+    import numpy as np
+
+    columns = {}
+    rows = np.flatnonzero(flagged)
+    errors = -parts[rows]
+    usual = (np.median(-parts[~flagged], axis=0) if (~flagged).any()
+             else np.ones(parts.shape[1]))
+    ratio = errors / np.maximum(usual, np.finfo(float).tiny)
+    order = np.argsort(-ratio, axis=1, kind="stable")[:, :k]
+    totals = errors.sum(axis=1, keepdims=True)
+    shares = np.take_along_axis(errors, order, axis=1) / np.where(totals > 0, totals, 1.0)
+    names = np.asarray(names, dtype=object)
+    for i in range(k):
+        channel = np.full(len(parts), "", dtype=object)
+        share = np.full(len(parts), np.nan)
+        channel[rows], share[rows] = names[order[:, i]], shares[:, i]
+        columns[f"channel_{i + 1}"], columns[f"share_{i + 1}"] = channel, share
+    return columns
+
+
+def _write_scores(args, detector, table, time_column, *, first_row=0, train_end=None):
+    """Score ``table`` and write its rows from ``first_row`` on (earlier rows are
+    context: scored, not written)."""
+    from ._serialization import _atomic_write
+
+    keep = _output_columns(args, table, time_column)
+    scores, decision, predicted = detector._scored(table.X)
+    out = table.frame[keep].iloc[first_row:]
+    scores, decision, predicted = scores[first_row:], decision[first_row:], predicted[first_row:]
+    parts = blame = None
+    if args.explain:
+        parts = detector.channel_scores(table.X)[first_row:]
+        blame = _blame(parts, predicted == -1, list(table.X.columns), args.explain)
+    if args.plot:  # before writing the CSV: a plotting error leaves no partial outputs
+        figure = _figure(args, table, scores, detector.offset_, predicted, first_row,
+                         train_end, parts)
+
+    def write(file):
+        # block by block: the CSV text of a long series is never held whole
+        for start in range(0, max(len(out), 1), _CSV_BLOCK):
+            block = out.iloc[start:start + _CSV_BLOCK].copy()
+            stop = start + len(block)
+            block["score"], block["decision"] = scores[start:stop], decision[start:stop]
+            block["predicted"] = predicted[start:stop]
+            for name, values in (blame or {}).items():
+                block[name] = values[start:stop]
+            file.write(block.to_csv(index=False, header=start == 0).encode())
+
+    _atomic_write(args.output, write)
+    context = f" (after {first_row} rows of context)" if first_row else ""
+    _say(f"scored {len(out)} rows{context}: {int((predicted == -1).sum())} flagged as "
+         f"anomalies (score below the threshold {detector.offset_:.4g}).")
+    _say(f"scores written to {args.output}")
+    if args.plot:
+        _atomic_write(args.plot, lambda f: figure.savefig(f, format="png", dpi=110))
+        _say(f"plot written to {args.plot}")
+
+
+def _matplotlib():
+    from .plotting import _require_matplotlib
+
+    return _require_matplotlib("--plot")
+
+
+def _figure(args, table, scores, threshold, predicted, first_row, train_end, parts=None):
+    """The plot on a plain Figure with its own Agg canvas: pyplot's backend (a
+    notebook's, when ``main`` is called in-process) is left alone."""
+    _matplotlib()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .plotting import _draw, _figsize
+
+    X = table.X.iloc[first_row:]
+    figure = Figure(figsize=_figsize(X.shape[1] + 1), constrained_layout=True)
+    FigureCanvasAgg(figure)
+    labels = (table.frame[args.label_column].to_numpy()[first_row:] if args.label_column
+              else None)
+    return _draw(figure, X, scores, threshold=threshold, flagged=predicted, labels=labels,
+                 timestamps=None if table.time is None else table.time[first_row:],
+                 channel_names=None, title=os.path.basename(args.data), train_end=train_end,
+                 score_scale="symlog", channel_scores=parts, top_k=args.explain or 3)
+
+
+def _say(message):
+    print(message, flush=True)
