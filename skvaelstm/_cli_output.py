@@ -36,13 +36,12 @@ def _blame(parts, flagged, names, k):
     part in the unflagged rows) and their shares of its error; empty elsewhere."""
     import numpy as np
 
+    from .explain import _relative
+
     columns = {}
     rows = np.flatnonzero(flagged)
     errors = -parts[rows]
-    usual = (np.median(-parts[~flagged], axis=0) if (~flagged).any()
-             else np.ones(parts.shape[1]))
-    ratio = errors / np.maximum(usual, np.finfo(float).tiny)
-    order = np.argsort(-ratio, axis=1, kind="stable")[:, :k]
+    order = np.argsort(-_relative(errors, -parts[~flagged]), axis=1, kind="stable")[:, :k]
     totals = errors.sum(axis=1, keepdims=True)
     shares = np.take_along_axis(errors, order, axis=1) / np.where(totals > 0, totals, 1.0)
     names = np.asarray(names, dtype=object)
@@ -54,9 +53,10 @@ def _blame(parts, flagged, names, k):
     return columns
 
 
-def _write_scores(args, detector, table, time_column, *, first_row=0, train_end=None):
+def _write_scores(args, detector, table, time_column, *, report, first_row=0,
+                  train_end=None):
     """Score ``table`` and write its rows from ``first_row`` on (earlier rows are
-    context: scored, not written)."""
+    context: scored, not written); ``report`` prints the summary lines."""
     from ._serialization import _atomic_write
 
     keep = _output_columns(args, table, time_column)
@@ -84,12 +84,12 @@ def _write_scores(args, detector, table, time_column, *, first_row=0, train_end=
 
     _atomic_write(args.output, write)
     context = f" (after {first_row} rows of context)" if first_row else ""
-    _say(f"scored {len(out)} rows{context}: {int((predicted == -1).sum())} flagged as "
+    report(f"scored {len(out)} rows{context}: {int((predicted == -1).sum())} flagged as "
          f"anomalies (score below the threshold {detector.offset_:.4g}).")
-    _say(f"scores written to {args.output}")
+    report(f"scores written to {args.output}")
     if args.plot:
         _atomic_write(args.plot, lambda f: figure.savefig(f, format="png", dpi=110))
-        _say(f"plot written to {args.plot}")
+        report(f"plot written to {args.plot}")
 
 
 def _matplotlib():
@@ -116,7 +116,3 @@ def _figure(args, table, scores, threshold, predicted, first_row, train_end, par
                  timestamps=None if table.time is None else table.time[first_row:],
                  channel_names=None, title=os.path.basename(args.data), train_end=train_end,
                  score_scale="symlog", channel_scores=parts, top_k=args.explain or 3)
-
-
-def _say(message):
-    print(message, flush=True)

@@ -15,7 +15,7 @@ import time
 import traceback
 import warnings
 
-from ._cli_output import _matplotlib, _output_columns, _say, _write_scores
+from ._cli_output import _matplotlib, _output_columns, _write_scores
 from ._cli_parser import _model_options, _parser
 
 __all__ = ["main"]
@@ -152,7 +152,7 @@ def _score(args):
     time_column = args.time_column or stored.get("time_column")
     columns = args.columns or _fitted_columns(detector) or stored.get("columns")
     table, first_row = _load(args, time_column, columns, context=args.context)
-    _write_scores(args, detector, table, time_column, first_row=first_row)
+    _write_scores(args, detector, table, time_column, first_row=first_row, report=_say)
 
 
 def _detect(args):
@@ -167,7 +167,8 @@ def _detect(args):
     if args.save_model:   # the same file as ``fit`` writes, metadata included
         save_model(detector, args.save_model, metadata=_metadata(args, table, n_train))
         _say(f"model written to {args.save_model}")
-    _write_scores(args, detector, table, args.time_column, train_end=n_train)
+    _write_scores(args, detector, table, args.time_column, train_end=n_train,
+                  report=_say)
 
 
 def _fitted(args, table):
@@ -302,6 +303,10 @@ def _describe(exc):
         return f"{exc.filename}: {exc.strerror}"
     text = " ".join(str(exc).split())  # one line, whatever the message
     return text or type(exc).__name__
+
+
+def _say(message):
+    print(message, flush=True)
 
 
 def _note(message):

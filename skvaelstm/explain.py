@@ -47,13 +47,17 @@ def rank_channels(channel_scores, start, stop):
     """
     parts = -np.asarray(channel_scores, dtype=float)
     segment = parts[start:stop + 1]
-    others = np.delete(parts, np.s_[start:stop + 1], axis=0)
-    usual = np.median(others, axis=0) if len(others) else np.ones(parts.shape[1])
-    tiny = np.finfo(float).tiny
-    ratio = segment.mean(axis=0) / np.maximum(usual, tiny)
+    ratio = _relative(segment.mean(axis=0), np.delete(parts, np.s_[start:stop + 1], axis=0))
     total = segment.sum()
     shares = segment.sum(axis=0) / total if total > 0 else np.zeros(parts.shape[1])
     return np.argsort(-ratio, kind="stable"), shares
+
+
+def _relative(errors, others):
+    """The ranking rule: ``errors`` (positive parts, channels last) over each
+    channel's median part in the rows ``others`` (1 without such rows)."""
+    usual = np.median(others, axis=0) if len(others) else np.ones(others.shape[1])
+    return errors / np.maximum(usual, np.finfo(float).tiny)
 
 
 def top_channels(channel_scores, flagged, *, k=3, channel_names=None):
