@@ -31,7 +31,6 @@ import numpy as np
 import torch
 
 from ._scaling import _standardise
-from ._vae import _encode_means
 from ._windowing import (
     _accumulate_row_errors,
     _context_indices,
@@ -50,6 +49,20 @@ _DIVIDE_ROWS = 1 << 20
 _SCALE_WINDOWS = 4096
 # error_scale_ floor, as a share of the median channel's level (see _error_scale)
 _SCALE_FLOOR = 0.1
+# Every network pass in scoring is made on exactly this many windows (the last
+# group of a call padded with copies, their outputs dropped). Measured with
+# torch 2.13's CPU build, 1 and 2 threads: a window's code, decoded window and
+# LSTM prediction change in the last bits with the size of the batch it is in
+# (batches below 3 to 11 windows, depending on the networks' shapes, take other
+# kernels), but not with its place in a batch of a given size nor with the other
+# windows there. So a window gets the same bits however many windows a call
+# holds, and the live scorer (skvaelstm.streaming), which sees one new window
+# per update, equals batch scoring bit for bit (tests/test_streaming.py checks
+# both). The size trades batch speed against the cost of one live update
+# (benchmarks/results/streaming.md): defaults, 1 thread, 2 cores, median of 5
+# runs — 128 windows: ~20 us per window in batch (8192: ~13 us), 2.7 ms for the
+# networks of a one-row live update (256: ~3.9 ms; 64: ~2.1 ms and ~33 us).
+_BATCH = 128
 
 PER_ROW = ("newest", "mean", "max")
 POOLED = ("window_mean", "window_max", "trailing_mean", "trailing_max")
@@ -93,15 +106,15 @@ def _window_chunks(vae, lstm, X, mean, scale, *, window_size, n_windows, first, 
         # context windows end before b - 1; reconstruction needs the chunk's own
         last = b - 1 if reconstruct else b - W
         first_new = lo if cache is None else cache_start + len(cache)
-        new = _encode_means(vae, windows[max(first_new - lo, 0):max(last - lo + 1, 0)])
+        new = _encode(vae, windows[max(first_new - lo, 0):max(last - lo + 1, 0)])
         means = new if cache is None else torch.cat([cache[lo - cache_start:], new])
         cache, cache_start = means, lo
         predicted = reconstructed = None
         if predict:
             codes = _predict_codes(lstm, means, np.arange(a, b), lo, W, n_windows)
-            predicted = vae.decoder(codes)
+            predicted = _batch_invariant(vae.decoder, codes)
         if reconstruct:
-            reconstructed = vae.decoder(means[a - lo:b - lo])
+            reconstructed = _batch_invariant(vae.decoder, means[a - lo:b - lo])
         yield a, windows[a - lo:b - lo], predicted, reconstructed
 
 
@@ -120,7 +133,14 @@ def _channel_errors(windows, decoded, error_scale):
     scale = torch.as_tensor(error_scale, dtype=errors.dtype, device=errors.device)
     if errors.shape[1] == 1:
         return (errors[:, 0] / scale[0]).cpu().double().numpy()
-    return torch.expm1(torch.log1p(errors / scale[:, None]).mean(dim=1)).cpu().double().numpy()
+    logs = torch.log1p(errors / scale[:, None])
+    # channels added one at a time, in order: a reduction kernel's summation
+    # order depends on the tensor's shape, and the live scorer combines the same
+    # elements in (rows, channels, 1) tensors
+    total = logs[:, 0]
+    for c in range(1, logs.shape[1]):
+        total = total + logs[:, c]
+    return torch.expm1(total / logs.shape[1]).cpu().double().numpy()
 
 
 def _row_errors(vae, lstm, X, mean, scale, *, window_size, n_windows, aggregation,
@@ -172,8 +192,7 @@ def _row_errors(vae, lstm, X, mean, scale, *, window_size, n_windows, aggregatio
             if not pooled:
                 _accumulate_row_errors(errors, a, aggregation, out)
                 continue
-            window_errors = errors.mean(axis=1) if aggregation.endswith("_mean") \
-                else errors.max(axis=1)
+            window_errors = _pool(errors, aggregation)
             if aggregation.startswith("trailing_"):
                 out[a + W - 1:a + W - 1 + len(window_errors)] = window_errors
             else:
@@ -190,8 +209,22 @@ def _row_errors(vae, lstm, X, mean, scale, *, window_size, n_windows, aggregatio
         scored_from = first
     else:
         scored_from = first + W - 1
-    out[:scored_from] = warmup.mean() if aggregation.endswith("_mean") else warmup.max()
+    out[:scored_from] = _pool(warmup[None, :], aggregation)[0]
     return out
+
+
+def _pool(errors, aggregation):
+    """One error per window, (n, W) -> (n,): the mean or the maximum over its rows.
+
+    The mean adds the rows in order (numpy's pairwise sum would depend on the
+    array's memory layout, and the live scorer pools one window at a time).
+    """
+    if aggregation.endswith("_max"):
+        return errors.max(axis=1)
+    total = errors[:, 0].copy()
+    for t in range(1, errors.shape[1]):
+        total += errors[:, t]
+    return total / errors.shape[1]
 
 
 def _error_scale(vae, lstm, X, mean, scale, *, window_size, n_windows, first_row, device):
@@ -242,5 +275,33 @@ def _predict_codes(lstm, means, starts, offset, window_size, n_windows):
         selected = np.flatnonzero(lengths == k)
         index = _context_indices(starts[selected], int(k), window_size) - offset
         context = means[torch.from_numpy(index).to(means.device)]
-        codes[torch.from_numpy(selected).to(means.device)] = lstm(context)[:, -1]
+        codes[torch.from_numpy(selected).to(means.device)] = \
+            _batch_invariant(lstm, context)[:, -1]
     return codes
+
+
+def _batch_invariant(network, inputs):
+    """``network(inputs)`` evaluated in groups of exactly ``_BATCH`` inputs; a
+    short last group is filled up with copies of its first input (their outputs
+    are dropped). ``network`` returns a tensor."""
+    n = len(inputs)
+    if n == 0:
+        return network(inputs)
+    outputs = []
+    for start in range(0, n, _BATCH):
+        group = inputs[start:start + _BATCH]
+        if len(group) < _BATCH:
+            filler = group[:1].expand(_BATCH - len(group), *group.shape[1:])
+            group = torch.cat([group, filler])
+        outputs.append(network(group))
+    return torch.cat(outputs)[:n]
+
+
+def _encode(vae, windows):
+    """VAE latent means of a (n, channels, window) tensor, in chunks; a window's
+    code does not depend on the other windows (``_batch_invariant``)."""
+    if len(windows) == 0:
+        return windows.new_empty(0, vae.encoder.mean.out_features)
+    means = lambda x: vae.encoder(x)[0]  # noqa: E731
+    return torch.cat([_batch_invariant(means, windows[i:i + _CHUNK_WINDOWS])
+                      for i in range(0, len(windows), _CHUNK_WINDOWS)])

@@ -117,11 +117,14 @@ def _accumulate_row_errors(errors, first_start, aggregation, out):
     if aggregation == "newest":
         out[first_start:first_start + n_pred] = errors[:, 0]
         return
-    for t in range(window_size):
+    # t from the end: each row receives its windows oldest first, in every
+    # chunk and across chunks, so its sum does not depend on how the windows
+    # were split into chunks (the live scorer adds them in the same order)
+    for t in reversed(range(window_size)):
         lo = first_start + t
         hi = min(first_start + n_pred + t, len(out))
         if hi <= lo:
-            break
+            continue
         column = errors[: hi - lo, t]
         if aggregation == "mean":
             out[lo:hi] += column

@@ -1,0 +1,377 @@
+"""Live monitoring: score rows as they arrive, equal to batch scores, in bounded memory.
+
+:class:`StreamScorer` takes the rows of a series in pieces of any size and hands
+out each row's score once it is *final*, i.e. once no later row can change it.
+A final score equals what ``score_samples`` gives that row on the whole series
+received so far, or on any longer one, bit for bit on the CPU, whatever the
+pieces were: every window is encoded, predicted and decoded once, by the same
+functions as in ``score_samples``, and these give a window the same bits in any
+batch of the fixed size ``_scoring._BATCH``; errors are summed in the same order. The
+scorer keeps only the last rows, codes and predicted windows that later rows
+need: its memory depends on ``window_size``, ``n_windows`` and the number of
+channels, not on the length of the stream.
+
+Examples
+--------
+>>> import numpy as np
+>>> from skvaelstm import VAELSTMDetector
+>>> from skvaelstm.streaming import StreamScorer
+>>> X = np.sin(np.arange(600) / 4.0)[:, None]
+>>> det = VAELSTMDetector(window_size=8, n_windows=3, max_iter=2,
+...                       early_stopping=False, random_state=0).fit(X[:400])
+>>> live = StreamScorer(det)
+>>> finals = [live.update(X[i:i + 7]) for i in range(400, 600, 7)]
+>>> positions = np.concatenate([f.positions for f in finals])
+>>> scores = np.concatenate([f.scores for f in finals])
+>>> bool(np.array_equal(scores, det.score_samples(X[400:])[positions]))
+True
+>>> int(positions[-1]), live.look_ahead   # window_max waits for 7 more rows
+(192, 7)
+"""
+
+import copy
+from dataclasses import dataclass, replace
+
+import numpy as np
+import torch
+from sklearn.utils import Bunch
+from sklearn.utils.validation import check_is_fitted
+
+from ._detector import _check_scoring_options
+from ._scaling import _standardise
+from ._scoring import (
+    POOLED,
+    _batch_invariant,
+    _channel_errors,
+    _encode,
+    _look_ahead,
+    _min_score_rows,
+    _pool,
+    _predict_codes,
+)
+from ._threads import _torch_threads
+from ._validation import _validate
+from ._windowing import _accumulate_row_errors, _coverage, _covering_mean
+
+__all__ = ["StreamScorer"]
+
+# Rows per internal step of a large update (bounds the activations, as the
+# chunks of score_samples do).
+_STEP_ROWS = 8192
+
+
+@dataclass(frozen=True)
+class _State:
+    """What later rows need. Arrays hold consecutive windows (or rows) from the
+    stated start; all are copies owned by the state (never changed in place)."""
+
+    n: int                      # rows received
+    n_scored: int               # rows whose final score is known
+    tail: np.ndarray            # the last window_size - 1 standardised rows
+    codes: np.ndarray           # VAE means of windows codes_start ..
+    codes_start: int
+    predicted: np.ndarray       # decoded predictions of windows predicted_start ..
+    predicted_start: int
+    window_errors: np.ndarray   # pooled errors of windows errors_start .. (window_*)
+    errors_start: int
+    warmup: np.ndarray          # the warm-up rows' errors (None until window 0 is complete)
+    held: np.ndarray            # final scores not handed out yet (fewer than the minimum rows)
+
+
+class StreamScorer:
+    """Score a live series row by row; final scores equal ``score_samples``.
+
+    Parameters
+    ----------
+    detector : VAELSTMDetector
+        A fitted detector. The scorer keeps a copy: refitting or changing the
+        detector afterwards does not change the scorer.
+
+    Attributes
+    ----------
+    detector : VAELSTMDetector
+        The scorer's copy of the detector.
+    look_ahead : int
+        How many later rows a row's final score waits for: ``window_size - 1``
+        for ``score_aggregation="window_mean"`` or ``"window_max"``, 0 for the
+        causal options (``"trailing_*"``, ``"newest"``, ``"mean"``, ``"max"``),
+        whose scores are final as soon as the row arrives.
+    min_rows : int
+        No score is handed out before this many rows have arrived: the fewest
+        rows ``score_samples`` accepts (then the first rows' scores, which
+        need the first window, come out together).
+    n_rows_seen_ : int
+        Rows received so far.
+    n_rows_final_ : int
+        Rows whose final score has been handed out (positions ``0 ..
+        n_rows_final_ - 1``).
+
+    See Also
+    --------
+    VAELSTMDetector.score_samples : The batch scores that final scores equal.
+
+    Notes
+    -----
+    Memory: the scorer keeps the last ``window_size - 1`` rows, the codes of the
+    last ``(n_windows - 1) * window_size`` windows, the decoded predictions of
+    the last ``window_size - 1`` windows and, for ``window_*``, their errors:
+    for the defaults (window 48, 12 windows) and one channel about 30 kB,
+    whatever the length of the stream.
+
+    Exactness: the equality with ``score_samples`` holds bit for bit on the CPU
+    for a given torch build and ``n_threads`` (tested for every aggregation and
+    error source over random cuts of the stream); it rests on the networks
+    giving a window the same bits in any batch, which the tests check directly.
+
+    A scorer pickles, and :func:`skvaelstm.persistence.save_model` stores it
+    (with its detector) in a model file; loading it resumes the stream exactly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvaelstm import VAELSTMDetector
+    >>> from skvaelstm.streaming import StreamScorer
+    >>> t = np.arange(1000)
+    >>> X = np.sin(2 * np.pi * t / 50)[:, None]
+    >>> det = VAELSTMDetector(window_size=10, n_windows=4, max_iter=2,
+    ...                       score_aggregation="trailing_max",
+    ...                       random_state=0).fit(X[:800])
+    >>> live = StreamScorer(det)
+    >>> live.min_rows                              # 2 * window_size for trailing_*
+    20
+    >>> len(live.update(X[800:815]).positions)   # fewer than min_rows: held back
+    0
+    >>> final = live.update(X[815:821])          # now all 21 rows are final
+    >>> final.positions[[0, -1]].tolist(), live.n_rows_final_
+    ([0, 20], 21)
+    >>> live.update(X[821:822]).positions        # and from now on each row at once
+    array([21])
+    """
+
+    def __init__(self, detector):
+        check_is_fitted(detector)
+        detector._validate_params()
+        _check_scoring_options(detector.score_aggregation, detector.error_source)
+        self.detector = copy.deepcopy(detector)
+        W = detector.window_size_
+        self.look_ahead = _look_ahead(detector.score_aggregation, W)
+        self.min_rows = _min_score_rows(detector.score_aggregation, W)
+        C, code_size = detector.n_features_in_, detector.code_size
+        self._state = _State(
+            n=0, n_scored=0, tail=np.empty((0, C), np.float32),
+            codes=np.empty((0, code_size), np.float32), codes_start=0,
+            predicted=np.empty((0, C, W), np.float32), predicted_start=W,
+            window_errors=np.empty(0), errors_start=0, warmup=None, held=np.empty(0))
+
+    @property
+    def n_rows_seen_(self):
+        return self._state.n
+
+    @property
+    def n_rows_final_(self):
+        return self._state.n_scored - len(self._state.held)
+
+    def update(self, rows, *, provisional=False):
+        """Add rows at the end of the stream; get the scores that became final.
+
+        Parameters
+        ----------
+        rows : array-like of shape (n_rows, n_features)
+            The next rows (any number, also 0 or 1), with the fitted columns.
+        provisional : bool, default=False
+            Also return the current scores of the newest rows that are not
+            final yet (``window_*`` only): what ``score_samples`` gives them on
+            the rows received so far; they change as later rows arrive.
+
+        Returns
+        -------
+        result : sklearn.utils.Bunch
+            ``positions`` (int64, 0-based row numbers in the stream), ``scores``,
+            ``decisions`` (``scores - offset_``) and ``labels`` (+1 normal, -1
+            anomaly) of the rows whose score became final, in order;
+            ``provisional_positions`` and ``provisional_scores`` (empty unless
+            asked for).
+
+        Raises
+        ------
+        ValueError, TypeError
+            For rows that are not finite numbers or have the wrong columns. The
+            scorer is then unchanged: skip or fix the rows and go on.
+        """
+        det = self.detector
+        Z = self._standardised(rows)
+        state, scored, pending = self._state, [], (np.empty(0), 0)
+        with _torch_threads(det.n_threads), torch.inference_mode():
+            for start in range(0, len(Z), _STEP_ROWS):
+                state, errors, pending = _advance(det, state, Z[start:start + _STEP_ROWS])
+                scored.append(-errors)           # scores: the lower, the more abnormal
+        scores = np.concatenate([state.held[:0], *scored]) if scored else np.empty(0)
+        pending = (-pending[0], pending[1])
+        if not np.all(np.isfinite(scores)) or not np.all(np.isfinite(pending[0])):
+            raise ValueError("the scores of these rows are not finite: the networks overflow "
+                             "on them (values far outside the training data); the scorer "
+                             "is unchanged.")
+        held = np.concatenate([self._state.held, scores])
+        first = self._state.n_scored - len(self._state.held)
+        if state.n < self.min_rows:
+            self._state = replace(state, held=held)
+            return _result(np.empty(0), first, det.offset_, (np.empty(0), state.n))
+        self._state = replace(state, held=np.empty(0))
+        return _result(held, first, det.offset_,
+                       pending if provisional else (np.empty(0), state.n))
+
+    def _standardised(self, rows):
+        det = self.detector
+        if (getattr(rows, "ndim", None) == 2 and rows.shape[0] == 0
+                and rows.shape[1] == det.n_features_in_):
+            return np.empty((0, det.n_features_in_), np.float32)
+        X = _validate(det, rows, reset=False)
+        return _standardise(X, det.mean_, det.scale_)
+
+
+def _result(scores, first, offset, pending):
+    decisions = scores - offset
+    pending_scores, n = pending
+    return Bunch(positions=np.arange(first, first + len(scores), dtype=np.int64),
+                 scores=scores, decisions=decisions,
+                 labels=np.where(decisions < 0, -1, 1),
+                 provisional_positions=np.arange(n - len(pending_scores), n, dtype=np.int64),
+                 provisional_scores=pending_scores)
+
+
+def _advance(det, state, Z_new):
+    """The state after the standardised rows ``Z_new``, the final scores of rows
+    ``state.n_scored ..`` now known, and the provisional scores (window_*)."""
+    W, K = det.window_size_, det.n_windows - 1
+    aggregation, source = det.score_aggregation, det.error_source
+    pooled = aggregation in POOLED
+    predict, reconstruct = source != "reconstruction", source != "prediction"
+    first = W if predict else 0          # first scored window, as in _row_errors
+    n, N = state.n, state.n + len(Z_new)
+    Z = np.concatenate([state.tail, Z_new])
+    z0 = n - len(state.tail)              # stream row of Z[0]
+    device = det.device_
+    rows = torch.from_numpy(Z).to(device)
+    vae, lstm = det.vae_, det.lstm_
+
+    # windows completed by the new rows: j_lo .. j_hi
+    j_lo, j_hi = max(0, n - W + 1), N - W
+    windows = (rows.unfold(0, W, 1) if len(rows) >= W  # windows starting at z0 ..
+               else rows.new_empty(0, rows.shape[1], W))
+    new_codes = _encode(vae, windows[j_lo - z0:j_hi - z0 + 1]) if j_hi >= j_lo \
+        else rows.new_empty(0, det.code_size)
+    codes = torch.cat([torch.from_numpy(state.codes).to(device), new_codes])
+    codes_start = state.codes_start if len(state.codes) else j_lo
+
+    warmup = state.warmup
+    if warmup is None and j_hi >= 0:      # window 0 is complete: the warm-up rows
+        decoded = _batch_invariant(vae.decoder, codes[:1])
+        warmup = _channel_errors(windows[:1], decoded, det.error_scale_[1])[0]
+
+    predicted = torch.from_numpy(state.predicted).to(device)
+    predicted_start = state.predicted_start
+    if predict and N > max(W, n):         # windows predicted from context before them
+        starts = np.arange(max(W, n), N)
+        new = _batch_invariant(vae.decoder, _predict_codes(lstm, codes, starts, codes_start,
+                                                           W, det.n_windows))
+        if len(predicted) == 0:
+            predicted_start = int(starts[0])
+        predicted = torch.cat([predicted, new])
+
+    pending, window_errors, errors_start = np.empty(0), state.window_errors, state.errors_start
+    if not pooled:
+        scores, n_scored = _per_row(det, state, Z, z0, N, predicted, predicted_start, warmup)
+    else:
+        new_errors = np.empty(0)
+        lo = max(first, j_lo)
+        if j_hi >= lo:
+            part = windows[lo - z0:j_hi - z0 + 1]
+            errors = None
+            if predict:
+                errors = _channel_errors(part, predicted[lo - predicted_start:
+                                                         j_hi - predicted_start + 1],
+                                         det.error_scale_[0])
+            if reconstruct:
+                decoded = _batch_invariant(vae.decoder, codes[lo - codes_start:
+                                                              j_hi - codes_start + 1])
+                rebuilt = _channel_errors(part, decoded, det.error_scale_[1])
+                if errors is None:
+                    errors = rebuilt
+                else:
+                    errors += rebuilt
+                    errors /= 2.0
+            new_errors = _pool(errors, aggregation)
+        if len(window_errors) == 0:
+            errors_start = lo
+        window_errors = np.concatenate([window_errors, new_errors])
+        scores, n_scored, pending = _pooled_rows(aggregation, W, first, state.n_scored, N,
+                                                 warmup, window_errors, errors_start)
+
+    # keep what later rows need
+    keep_codes = max(0, N - K * W) - codes_start
+    keep_predicted = max(W, N - W + 1) - predicted_start
+    keep_errors = max(first, N - 2 * W + 2) - errors_start
+    state = _State(
+        n=N, n_scored=n_scored, tail=Z[max(0, len(Z) - (W - 1)):].copy(),
+        codes=codes[max(keep_codes, 0):].cpu().numpy().copy(),
+        codes_start=codes_start + max(keep_codes, 0),
+        predicted=predicted[max(keep_predicted, 0):].cpu().numpy().copy(),
+        predicted_start=predicted_start + max(keep_predicted, 0),
+        window_errors=(window_errors[max(keep_errors, 0):].copy()
+                       if aggregation.startswith("window_") else np.empty(0)),
+        errors_start=(errors_start + max(keep_errors, 0)
+                      if aggregation.startswith("window_") else N),
+        warmup=warmup, held=state.held)
+    return state, scores, (pending, N)
+
+
+def _per_row(det, state, Z, z0, N, predicted, predicted_start, warmup):
+    """Final scores of the new rows for ``newest``, ``mean`` and ``max``."""
+    W, aggregation = det.window_size_, det.score_aggregation
+    if warmup is None:
+        return np.empty(0), state.n_scored
+    scores = []
+    if state.n_scored < W:                # warm-up rows: window 0's reconstruction
+        scores.append(warmup[state.n_scored:min(W, N)])
+    lo = max(W, state.n_scored)           # predicted rows lo .. N - 1
+    if N > lo:
+        s0 = max(W, lo - W + 1)           # every window covering them, oldest first
+        padded = np.concatenate([Z[s0 - z0:], np.zeros((W - 1, Z.shape[1]), Z.dtype)])
+        windows = torch.from_numpy(padded).to(det.device_).unfold(0, W, 1)
+        errors = _channel_errors(windows, predicted[s0 - predicted_start:],
+                                 det.error_scale_[0])
+        out = np.full(N - s0, -np.inf if aggregation == "max" else 0.0)
+        _accumulate_row_errors(errors, 0, aggregation, out)
+        new = out[lo - s0:]
+        if aggregation == "mean":
+            new = new / _coverage(np.arange(lo, N), W)
+        scores.append(new)
+    return np.concatenate(scores) if scores else np.empty(0), N
+
+
+def _pooled_rows(aggregation, W, first, n_scored, N, warmup, window_errors, errors_start):
+    """Final and provisional scores for the pooled options."""
+    if warmup is None:
+        return np.empty(0), n_scored, np.empty(0)
+    last = N - W                          # last complete window
+    fill = _pool(warmup[None, :], aggregation)[0]
+    if aggregation.startswith("trailing_"):
+        scored_from = first + W - 1
+        rows = np.arange(n_scored, N)
+        scores = np.full(len(rows), fill)
+        late = rows >= scored_from
+        scores[late] = window_errors[rows[late] - (W - 1) - errors_start]
+        return scores, N, np.empty(0)
+    # window_*: a row is final once every window covering it is complete
+    done = max(min(first, N), last + 1)
+    scores = [np.full(max(0, min(first, done) - n_scored), fill)]
+    pending = np.empty(0)
+    if last >= first:
+        s0 = max(first, n_scored - W + 1, errors_start)
+        values = np.zeros(N - s0)
+        values[:last - s0 + 1] = window_errors[s0 - errors_start:last - errors_start + 1]
+        # the same sums and counts as score_samples: windows s0 .. last, rows s0 .. N - 1
+        _covering_mean(values, 0, last - s0, W)
+        scores.append(values[max(n_scored, first) - s0:done - s0])
+        pending = values[done - s0:]
+    return np.concatenate(scores), done, pending
