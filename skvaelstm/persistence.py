@@ -98,15 +98,17 @@ class UntrustedModelFileError(ModelFileError):
 
 
 def save_model(estimator, path, *, metadata=None):
-    """Write a fitted ``VAELSTMDetector`` to a safe, versioned model file.
+    """Write a fitted ``VAELSTMDetector`` (or a live scorer) to a safe, versioned model file.
 
     The file is written to a temporary name next to ``path`` and renamed, so
     an interrupted save never leaves a half-written model at ``path``.
 
     Parameters
     ----------
-    estimator : VAELSTMDetector
-        A fitted detector (on any device; the weights are stored CPU-side).
+    estimator : VAELSTMDetector or StreamScorer
+        A fitted detector (on any device; the weights are stored CPU-side),
+        or a :class:`~skvaelstm.streaming.StreamScorer`: its detector and the
+        state of its stream, which :func:`load_model` resumes exactly.
     path : str or path-like
         Destination; by convention with the suffix ``.skv``.
     metadata : dict or None, default=None
@@ -121,6 +123,11 @@ def save_model(estimator, path, *, metadata=None):
     TypeError
         If ``metadata`` or a fitted attribute cannot be stored.
     """
+    from .streaming import StreamScorer
+
+    stream = None
+    if isinstance(estimator, StreamScorer):
+        stream, estimator = estimator, estimator.detector
     check_is_fitted(estimator)
     arrays = {}
     params = {name: _json_param(name, value)
@@ -136,6 +143,8 @@ def save_model(estimator, path, *, metadata=None):
         "attributes": attributes,
         "metadata": metadata if metadata is not None else {},
     }
+    if stream is not None:   # older readers ignore this key and load the detector
+        document["stream"] = stream._to_document(arrays)
     try:
         text = json.dumps(document)
     except (TypeError, ValueError) as exc:
@@ -167,9 +176,10 @@ def load_model(path, *, trusted=False):
 
     Returns
     -------
-    estimator : VAELSTMDetector
+    estimator : VAELSTMDetector or StreamScorer
         The fitted detector, on its recorded device when that exists here,
-        else on the CPU (with a ``UserWarning``).
+        else on the CPU (with a ``UserWarning``); a ``StreamScorer``, ready to
+        go on with its stream, when the file was saved from one.
 
     Raises
     ------
@@ -366,7 +376,14 @@ def _from_payload(payload, path):
     device = _available_or_cpu(estimator.device_, stacklevel=4)
     estimator.device_ = device
     estimator.vae_, estimator.lstm_ = vae.to(device).eval(), lstm.to(device).eval()
-    return estimator
+    if "stream" not in document:
+        return estimator
+    from .streaming import StreamScorer
+
+    try:
+        return StreamScorer._from_document(estimator, document["stream"], arrays)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"{path} has a damaged stream state: {_first_line(exc)}") from None
 
 
 def _upgrade_attributes(estimator):
@@ -385,6 +402,11 @@ def _upgrade_attributes(estimator):
 
 
 def _check_unpickled(estimator, path):
+    from .streaming import StreamScorer
+
+    if isinstance(estimator, StreamScorer):
+        _check_unpickled(estimator.detector, path)
+        return estimator
     if not isinstance(estimator, VAELSTMDetector):
         raise ModelFileError(f"{path} holds a {type(estimator).__name__}, "
                              "not a VAELSTMDetector.")

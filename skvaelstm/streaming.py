@@ -220,6 +220,36 @@ class StreamScorer:
         return _result(held, first, det.offset_,
                        pending if provisional else (np.empty(0), state.n))
 
+    def _to_document(self, arrays):
+        """The state as JSON with its arrays in ``arrays`` (for the model file)."""
+        from ._serialization import _encode
+
+        return {name: _encode(value, f"stream.{name}", arrays)
+                for name, value in vars(self._state).items()}
+
+    @classmethod
+    def _from_document(cls, detector, document, arrays):
+        """A scorer of ``detector`` resumed from ``_to_document``'s output; a state
+        that does not fit the detector raises ``ValueError``."""
+        from ._serialization import _decode
+
+        scorer = cls(detector)
+        values = {name: _decode(document[name], arrays) for name in vars(scorer._state)}
+        C, W = detector.n_features_in_, detector.window_size_
+        shapes = {"tail": (C,), "codes": (detector.code_size,), "predicted": (C, W),
+                  "window_errors": (), "held": ()}
+        for name, shape in shapes.items():
+            value = values[name]
+            if not isinstance(value, np.ndarray) or value.shape[1:] != shape:
+                raise ValueError(f"the stream state's {name} does not fit the model.")
+        for name in ("n", "n_scored", "codes_start", "predicted_start", "errors_start"):
+            if not isinstance(values[name], int) or values[name] < 0:
+                raise ValueError(f"the stream state's {name} is not a count.")
+        if values["warmup"] is not None and values["warmup"].shape != (W,):
+            raise ValueError("the stream state's warmup does not fit the model.")
+        scorer._state = _State(**values)
+        return scorer
+
     def _standardised(self, rows):
         det = self.detector
         if (getattr(rows, "ndim", None) == 2 and rows.shape[0] == 0
