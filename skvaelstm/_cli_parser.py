@@ -98,6 +98,31 @@ def _parser():
     sub.add_argument("--context", metavar="FILE", help="rows just before DATA (same "
                      "columns): scored as history, not written. Without them the first "
                      "window_size x n_windows rows of DATA are scored without their past")
+    sub = commands.add_parser("watch", parents=[common],
+                              usage="%(prog)s [DATA] -m MODEL [options]",
+                              help="score CSV rows as they arrive (standard input or a "
+                              "growing file); write each row's score once it is final")
+    sub.add_argument("data", nargs="?", default="-", metavar="DATA", help="CSV to read, "
+                     "header line first ('-' or nothing: standard input)")
+    sub.add_argument("-m", "--model", required=True, metavar="MODEL", help="model file")
+    sub.add_argument("--follow", action="store_true", help="keep reading DATA as it grows "
+                     "(as tail -f does); stop with Ctrl-C")
+    sub.add_argument("--time-column", metavar="NAME", help="column of timestamps (or "
+                     "numbers), increasing (default: the model's)")
+    sub.add_argument("--columns", metavar="A,B", type=_column_list, help="channels "
+                     "(default: the model's)")
+    sub.add_argument("--allow-duplicates", action="store_true",
+                     help="keep rows that repeat the previous timestamp")
+    sub.add_argument("--allow-gaps", action="store_true", help="accept steps over 1.5 x "
+                     "the usual step (the median of the latest 1000 steps)")
+    sub.add_argument("--alert", action="store_true", help="also print an 'alert' line on "
+                     "stderr for each flagged row")
+    sub.add_argument("--skip-bad-rows", action="store_true", help="report a bad row on "
+                     "stderr and go on, instead of stopping (exit 2)")
+    sub.add_argument("--state", metavar="FILE", help="save the scorer here when stopping, "
+                     "and resume from it when it exists")
+    sub.add_argument("--trusted", action="store_true", help="allow pickle/joblib model files "
+                     "(they can run code: only for files you trust)")
     sub = commands.add_parser("detect", parents=[common, data, model, output],
                               usage="%(prog)s DATA -o CSV [options]",
                               help="fit and score in one step")

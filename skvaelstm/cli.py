@@ -1,6 +1,7 @@
 """The ``skvaelstm`` command (also ``python -m skvaelstm``).
 
-Sub-commands: ``demo``, ``fit``, ``score`` and ``detect`` (fit + score).
+Sub-commands: ``demo``, ``fit``, ``score``, ``detect`` (fit + score) and
+``watch`` (live scores of rows as they arrive).
 Exit codes: 0 success, 2 user error (bad option, file, column or value; one
 ``skvaelstm: error: ...`` line on stderr), 1 unexpected internal error, 130
 interrupted. Progress bars are shown when stderr is a terminal (``-q``/``--quiet``:
@@ -40,7 +41,8 @@ def main(argv=None):
         0 on success, 2 for user errors, 1 for internal errors, 130 if interrupted.
     """
     args = _parser().parse_args(argv)  # usage errors exit with 2 here
-    run = {"demo": _demo, "fit": _fit, "score": _score, "detect": _detect}[args.command]
+    run = {"demo": _demo, "fit": _fit, "score": _score, "detect": _detect,
+           "watch": _watch}[args.command]
     # progress bars where a person watches (stderr is a terminal), quiet in
     # pipes, CI logs and cron mails; -v forces them, -q turns them off
     args.traceback = args.verbose > 0          # asked for: -v also shows tracebacks
@@ -169,6 +171,14 @@ def _detect(args):
         _say(f"model written to {args.save_model}")
     _write_scores(args, detector, table, args.time_column, train_end=n_train,
                   report=_say)
+
+
+def _watch(args):
+    from ._watch import _watch as watch
+
+    if args.follow and args.data == "-":
+        raise ValueError("--follow needs a file to follow, not standard input.")
+    watch(args, say=_note, note=_note, warn=_warn)
 
 
 def _fitted(args, table):
@@ -315,6 +325,10 @@ def _note(message):
 
 def _error(message):
     print(f"skvaelstm: error: {message}", file=sys.stderr, flush=True)
+
+
+def _warn(message, kind="warning"):
+    print(f"skvaelstm: {kind}: {message}", file=sys.stderr, flush=True)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

@@ -1,0 +1,337 @@
+"""``skvaelstm watch``: score CSV rows as they arrive (standard input or a growing file).
+
+Reads a CSV header line, then rows; writes ``TIME,score,decision,label`` lines
+(``row`` instead of ``TIME`` without a time column) as soon as a row's score is
+final (``streaming.StreamScorer``), flushed after every read, so it works in a
+pipe. Time stamps must increase; duplicated stamps and gaps follow ``score``'s
+rules (``--allow-duplicates``, ``--allow-gaps``), the usual step being the median
+of the latest steps. A bad row stops the command (exit 2) after what was final
+has been written, or, with ``--skip-bad-rows``, is reported on stderr and
+skipped (the scorer is unchanged by it). Ctrl-C, the end of the input or a closed
+output pipe end the command cleanly (exit 0), with every final row written and,
+with ``--state``, the scorer saved to resume later.
+"""
+
+import collections
+import csv
+import hashlib
+import io
+import os
+import sys
+import time
+
+import numpy as np
+
+__all__ = []  # private helper of skvaelstm.cli
+
+# Bytes per read of the input.
+_READ_BYTES = 1 << 16
+# Seconds between looks at a followed file that has not grown.
+_POLL_SECONDS = 0.2
+# Latest steps between time stamps whose median is the usual step (gap rule).
+_STEPS_KEPT = 1000
+
+
+def _watch(args, *, say, note, warn):
+    from ._tables import _GAP_FACTOR
+    from .persistence import load_model, read_model_info, save_model
+    from .streaming import StreamScorer
+
+    model_digest = _file_digest(args.model)
+    scorer, resumed = None, None
+    if args.state and os.path.exists(args.state):
+        scorer = load_model(args.state)
+        resumed = read_model_info(args.state)["metadata"].get("watch", {})
+        if not isinstance(scorer, StreamScorer) or resumed.get("model") != model_digest:
+            raise ValueError(f"--state {args.state} was not written by 'skvaelstm watch' "
+                             f"with the model {args.model}; remove it to start afresh.")
+        note(f"resuming from {args.state}: {scorer.n_rows_seen_} rows seen before.")
+    detector = load_model(args.model, trusted=args.trusted)
+    if not hasattr(detector, "offset_"):
+        raise ValueError(f"{args.model} holds a live scorer's state, not a model; pass it "
+                         "as --state.")
+    stored = _stored_metadata(args.model)
+    time_column = args.time_column or stored.get("time_column")
+    names = getattr(detector, "feature_names_in_", None)
+    columns = args.columns or (None if names is None else [str(n) for n in names]) \
+        or stored.get("columns")
+    if scorer is None:
+        scorer = StreamScorer(detector)
+    clock = _Clock(time_column, args.allow_duplicates, args.allow_gaps, _GAP_FACTOR,
+                   resumed or {})
+    pending = collections.deque(resumed.get("pending", []) if resumed else [])
+    counts = {"read": 0, "skipped": 0, "flagged": 0}
+    out = sys.stdout
+    header = None
+    line_number = resumed.get("line", 0) if resumed else 0
+    stop = None
+    try:
+        for lines in _line_batches(args.data, args.follow):
+            rows, labels, numbers = [], [], []
+            for raw in lines:
+                text = raw.rstrip("\r")
+                if header is None:
+                    if text.strip():
+                        header = _Header(text, columns, time_column, args.data)
+                        out.write(f"{time_column or 'row'},score,decision,label\n")
+                    continue
+                line_number += 1
+                if not text.strip():
+                    continue
+                try:
+                    values, label = header.parse(text, clock, scorer.n_rows_seen_ + len(rows))
+                except ValueError as exc:
+                    stop = _bad_row(line_number, exc, args.skip_bad_rows, warn, counts)
+                    if stop is not None:
+                        break
+                    continue
+                rows.append(values)
+                labels.append(label)
+                numbers.append(line_number)
+            failed = _score_rows(scorer, rows, labels, numbers, pending, out, args, warn,
+                                 counts)
+            out.flush()
+            stop = stop if failed is None else failed
+            if stop is not None:
+                raise stop
+    except KeyboardInterrupt:
+        note("stopped (Ctrl-C).")
+    except BrokenPipeError:
+        # the reader went away (e.g. '| head'): stop quietly, as Unix tools do
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the interpreter flushes it at exit
+    finally:
+        if args.state and header is not None:
+            save_model(scorer, args.state, metadata={"watch": {
+                "model": model_digest, "pending": list(pending), "line": line_number,
+                **clock.state()}})
+    if header is None and stop is None:
+        source = "standard input" if args.data in (None, "-") else args.data
+        raise ValueError(f"{source} has no header line.")
+    note(f"{counts['read']} rows read, {scorer.n_rows_final_} final scores written "
+         f"({counts['flagged']} flagged), {counts['skipped']} rows skipped"
+         + (f"; the last {scorer.n_rows_seen_ - scorer.n_rows_final_} wait for later rows"
+            if scorer.n_rows_seen_ > scorer.n_rows_final_ else "") + ".")
+    if args.state and header is not None:
+        say(f"state written to {args.state}")
+
+
+def _bad_row(line_number, exc, skip, warn, counts):
+    """The error that stops the command, or None when the row is skipped."""
+    message = f"line {line_number + 1} of the input: {exc}"   # + 1: the header line
+    if not skip:
+        return ValueError(message)
+    warn(f"{message}; skipped (--skip-bad-rows).")
+    counts["skipped"] += 1
+    return None
+
+
+def _score_rows(scorer, rows, labels, numbers, pending, out, args, warn, counts):
+    """Update ``scorer`` with the parsed rows and write what became final; the
+    error that stops the command, if any. Rows the scorer refuses (values too
+    far out, overflowing networks) are found by retrying them one by one."""
+    if not rows:
+        return None
+    try:
+        _emit(scorer.update(_frame(scorer, rows)), pending, labels, out, args.alert, warn, counts)
+        counts["read"] += len(rows)
+        return None
+    except ValueError:
+        pass
+    for values, label, number in zip(rows, labels, numbers):
+        try:
+            result = scorer.update(_frame(scorer, [values]))
+        except ValueError as exc:   # the scorer is unchanged: skip the row or stop
+            stop = _bad_row(number, exc, args.skip_bad_rows, warn, counts)
+            if stop is not None:
+                return stop
+            continue
+        _emit(result, pending, [label], out, args.alert, warn, counts)
+        counts["read"] += 1
+    return None
+
+
+def _frame(scorer, rows):
+    """The rows as the model was fitted: with its column names, if it has them."""
+    names = getattr(scorer.detector, "feature_names_in_", None)
+    if names is None:
+        return np.asarray(rows, dtype=float)
+    import pandas as pd
+
+    return pd.DataFrame(rows, columns=names, dtype=float)
+
+
+def _emit(result, pending, labels, out, alert, warn, counts):
+    """Write the final rows of ``result``; ``pending`` holds the time labels of
+    rows not written yet (oldest first)."""
+    pending.extend(labels)
+    lines = []
+    for score, decision, label in zip(result.scores, result.decisions, result.labels):
+        stamp = pending.popleft()
+        lines.append(f"{stamp},{float(score)!r},{float(decision)!r},{label}\n")
+        if label == -1:
+            counts["flagged"] += 1
+            if alert:
+                warn(f"{stamp}: score {score:.4g} is below the threshold "
+                     f"(decision {decision:.4g}).", kind="alert")
+    out.write("".join(lines))
+
+
+class _Header:
+    """Where the channels and the time stamp are in a row of the CSV."""
+
+    def __init__(self, text, columns, time_column, source):
+        import pandas as pd
+
+        from ._tables import _check_columns
+
+        names = next(csv.reader([text]))
+        frame = pd.DataFrame(columns=names)
+        label = "standard input" if source in (None, "-") else source
+        if columns is None:
+            columns = [n for n in names if n != time_column]
+        _check_columns(frame, [c for c in [time_column, *columns] if c is not None], label)
+        self.width = len(names)
+        self.channels = [names.index(c) for c in columns]
+        self.names = list(columns)
+        self.time = None if time_column is None else names.index(time_column)
+
+    def parse(self, text, clock, position):
+        fields = next(csv.reader([text]))
+        # the time first: a row refused for its values still marks its moment
+        # as passed, so that the row after it is not taken for a gap
+        stamp = None
+        if self.time is not None and len(fields) > self.time:
+            stamp = fields[self.time].strip()
+            clock.check(stamp)
+        if len(fields) != self.width:
+            raise ValueError(f"it has {len(fields)} fields, the header {self.width}")
+        values = []
+        for index, name in zip(self.channels, self.names):
+            try:
+                value = float(fields[index])
+            except ValueError:
+                raise ValueError(f"column {name!r} holds {fields[index]!r}, not a "
+                                 "number") from None
+            if not np.isfinite(value):
+                raise ValueError(f"column {name!r} holds {fields[index]!r}; values must "
+                                 "be finite")
+            values.append(value)
+        return values, str(position) if stamp is None else stamp
+
+
+class _Clock:
+    """The time checks of ``score`` for rows arriving one by one."""
+
+    def __init__(self, name, allow_duplicates, allow_gaps, gap_factor, resumed):
+        self.name, self.gap_factor = name, gap_factor
+        self.allow_duplicates, self.allow_gaps = allow_duplicates, allow_gaps
+        self.numeric = resumed.get("numeric")
+        self.last = resumed.get("last")
+        self.steps = collections.deque(resumed.get("steps", []), maxlen=_STEPS_KEPT)
+
+    def state(self):
+        return {"numeric": self.numeric, "last": self.last, "steps": list(self.steps)}
+
+    def check(self, stamp):
+        """Refuse ``stamp`` (ValueError) unless it may follow the last one; then
+        make it the last one."""
+        value = self._value(stamp)
+        if self.last is not None:
+            step = value - self.last
+            if step < 0:
+                raise ValueError(f"time {stamp!r} comes before the previous row's; rows "
+                                 "must arrive in time order")
+            if step == 0 and not self.allow_duplicates:
+                raise ValueError(f"time {stamp!r} repeats the previous row's (pass "
+                                 "--allow-duplicates to keep such rows)")
+            if (step > 0 and self.steps and not self.allow_gaps
+                    and step > self.gap_factor * float(np.median(self.steps))):
+                self.last = value   # the gap is over: the rows after it are regular
+                raise ValueError(
+                    f"time {stamp!r} leaves a gap of {step:g} {self._unit} after the "
+                    f"previous row (over {self.gap_factor} x the usual step of "
+                    f"{np.median(self.steps):g}); pass --allow-gaps to accept gaps")
+            if step > 0:
+                self.steps.append(step)
+        self.last = value
+
+    @property
+    def _unit(self):
+        return "" if self.numeric else "s"
+
+    def _value(self, stamp):
+        """Seconds since 1970 (naive stamps as UTC) or the number itself."""
+        import pandas as pd
+
+        if self.numeric is None:
+            try:
+                float(stamp)
+                self.numeric = True
+            except ValueError:
+                self.numeric = False
+        try:
+            if self.numeric:
+                value = float(stamp)
+                if not np.isfinite(value):
+                    raise ValueError
+                return value
+            parsed = pd.Timestamp(stamp)
+        except (TypeError, ValueError):
+            raise ValueError(f"time {stamp!r} is not a "
+                             f"{'number' if self.numeric else 'timestamp'}") from None
+        if parsed is pd.NaT:
+            raise ValueError(f"time {stamp!r} is empty")
+        if parsed.tzinfo is not None:
+            parsed = parsed.tz_convert("UTC").tz_localize(None)
+        return parsed.value / 1e9
+
+
+def _line_batches(path, follow):
+    """Lists of complete text lines, as they become available."""
+    if path in (None, "-"):
+        try:
+            descriptor = sys.stdin.fileno()
+        except (AttributeError, ValueError, io.UnsupportedOperation):
+            for line in sys.stdin:   # a replaced stdin (tests, notebooks): line by line
+                yield [line.rstrip("\n")]
+            return
+        yield from _descriptor_batches(descriptor, follow=False)
+        return
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        yield from _descriptor_batches(descriptor, follow)
+    finally:
+        os.close(descriptor)
+
+
+def _descriptor_batches(descriptor, follow):
+    buffer = b""
+    while True:
+        data = os.read(descriptor, _READ_BYTES)
+        if not data:
+            if follow:
+                time.sleep(_POLL_SECONDS)
+                continue
+            if buffer:
+                yield [buffer.decode()]
+            return
+        *lines, buffer = (buffer + data).split(b"\n")
+        if lines:
+            yield [line.decode() for line in lines]
+
+
+def _file_digest(path):
+    sha = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def _stored_metadata(path):
+    from .persistence import ModelFileError, read_model_info
+
+    try:
+        return read_model_info(path)["metadata"]
+    except ModelFileError:   # a trusted pickle has no stored metadata
+        return {}

@@ -1,0 +1,201 @@
+"""``skvaelstm watch``: live scores equal to ``score``'s, time checks, bad rows,
+alerts, restarts, following a growing file and Ctrl-C."""
+
+import io
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skvaelstm import VAELSTMDetector
+from skvaelstm.cli import main
+from skvaelstm.persistence import save_model
+
+from .conftest import TINY, seasonal
+from .test_cli import TINY_ARGS
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+N_TRAIN = 150
+
+
+@pytest.fixture
+def model(tmp_path, data):
+    """A model fitted on the first rows of ``data`` (timestamp; load, temp)."""
+    frame = pd.read_csv(data)
+    frame.iloc[:N_TRAIN].to_csv(tmp_path / "train.csv", index=False)
+    frame.iloc[N_TRAIN:, :3].to_csv(tmp_path / "live.csv", index=False)
+    path = tmp_path / "model.skv"
+    assert main(["fit", str(tmp_path / "train.csv"), "--time-column", "timestamp",
+                 "--columns", "load,temp", "-o", str(path), "-q", *TINY_ARGS]) == 0
+    return path
+
+
+def watch(monkeypatch, capsys, text, *args):
+    """Run ``skvaelstm watch`` in-process on ``text`` as standard input."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(text))
+    code = main(["watch", *map(str, args)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def table(text):
+    return pd.read_csv(io.StringIO(text))
+
+
+def batch_scores(tmp_path, model, capsys):
+    out = tmp_path / "batch.csv"
+    assert main(["score", str(tmp_path / "live.csv"), "-m", str(model), "-o", str(out),
+                 "-q"]) == 0
+    capsys.readouterr()
+    return pd.read_csv(out)
+
+
+def test_watch_writes_the_scores_of_score(tmp_path, model, monkeypatch, capsys):
+    text = (tmp_path / "live.csv").read_text()
+    code, out, err = watch(monkeypatch, capsys, text, "-m", model)
+    assert code == 0, err
+    assert out.splitlines()[0] == "timestamp,score,decision,label"
+    got, expected = table(out), batch_scores(tmp_path, model, capsys)
+    W = 4   # window_max waits for window_size - 1 later rows
+    assert len(got) == len(expected) - (W - 1)
+    np.testing.assert_array_equal(got.timestamp, expected.timestamp[:len(got)])
+    # repr in the output: the floats read back are the batch scores, bit for bit
+    np.testing.assert_array_equal(got.score, expected.score[:len(got)])
+    np.testing.assert_array_equal(got.decision, expected.decision[:len(got)])
+    np.testing.assert_array_equal(got.label, expected.predicted[:len(got)])
+    assert f"{len(expected)} rows read, {len(got)} final scores written" in err
+    assert "the last 3 wait for later rows" in err
+
+
+def test_alerts_name_the_flagged_rows(tmp_path, model, monkeypatch, capsys):
+    text = (tmp_path / "live.csv").read_text()
+    code, out, err = watch(monkeypatch, capsys, text, "-m", model, "--alert")
+    flagged = table(out).query("label == -1")
+    assert code == 0 and len(flagged) > 0
+    alerts = [line for line in err.splitlines() if line.startswith("skvaelstm: alert: ")]
+    assert len(alerts) == len(flagged)
+    assert alerts[0].startswith(f"skvaelstm: alert: {flagged.timestamp.iloc[0]}: score ")
+
+
+def _set_load(value):
+    def change(rows):
+        stamp, _, temp = rows[30].split(",")
+        rows[30] = f"{stamp},{value},{temp}"
+    return change
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda rows: rows.insert(30, rows[29]), "repeats the previous row's"),
+    (lambda rows: rows.insert(30, rows[10]), "comes before the previous row's"),
+    (lambda rows: rows.__delitem__(slice(30, 33)), "leaves a gap of 1200 s"),
+    (_set_load("abc"), "holds 'abc', not a number"),
+    (_set_load("nan"), "values must be finite"),
+    (lambda rows: rows.__setitem__(30, rows[30] + ",7"), "it has 4 fields, the header 3"),
+    (_set_load("1e300"), "standard deviations"),
+])
+def test_a_bad_row_stops_after_the_final_rows_or_is_skipped(tmp_path, model, monkeypatch,
+                                                            capsys, change, message):
+    lines = (tmp_path / "live.csv").read_text().splitlines()
+    header, rows = lines[0], lines[1:]
+    change(rows)
+    text = "\n".join([header, *rows]) + "\n"
+    code, out, err = watch(monkeypatch, capsys, text, "-m", model)
+    assert code == 2 and message in err and "line 32 of the input" in err, err
+    stopped = table(out)
+    assert len(stopped) == 30 - 3   # the rows before it, less the look-ahead
+    allow = {"gap": "--allow-gaps", "repeats": "--allow-duplicates"}
+    flag = next((f for key, f in allow.items() if key in message), None)
+    if flag is not None:   # the rows are fine once the flag allows them
+        code, out, err = watch(monkeypatch, capsys, text, "-m", model, flag)
+        assert code == 0 and len(table(out)) == len(rows) - 3
+        return
+    code, out, err = watch(monkeypatch, capsys, text, "-m", model, "--skip-bad-rows")
+    assert code == 0 and message in err and "skipped (--skip-bad-rows)" in err
+    skipped = table(out)
+    assert len(skipped) == len(rows) - 1 - 3
+    np.testing.assert_array_equal(skipped.score[:27], stopped.score)
+
+
+def test_a_restart_with_state_resumes_exactly(tmp_path, model, monkeypatch, capsys):
+    lines = (tmp_path / "live.csv").read_text().splitlines()
+    state = tmp_path / "live-state.skv"
+    first = "\n".join(lines[:61]) + "\n"
+    second = "\n".join([lines[0], *lines[61:]]) + "\n"   # a new input: header first
+    code, out1, err = watch(monkeypatch, capsys, first, "-m", model, "--state", state)
+    assert code == 0 and state.exists() and "state written" in err
+    code, out2, err = watch(monkeypatch, capsys, second, "-m", model, "--state", state)
+    assert code == 0 and "resuming from" in err and "60 rows seen before" in err
+    code, whole, _ = watch(monkeypatch, capsys, "\n".join(lines) + "\n", "-m", model)
+    joined = pd.concat([table(out1), table(out2)], ignore_index=True)
+    pd.testing.assert_frame_equal(joined, table(whole))
+    # a state written with another model is refused
+    other = tmp_path / "other.skv"
+    save_model(VAELSTMDetector(**TINY).fit(seasonal(200, n_channels=2)), other)
+    code, _, err = watch(monkeypatch, capsys, second, "-m", other, "--state", state)
+    assert code == 2 and "was not written by 'skvaelstm watch' with the model" in err
+
+
+def test_a_model_without_time_column_numbers_the_rows(tmp_path, monkeypatch, capsys):
+    X = seasonal(260, n_channels=2)
+    path = tmp_path / "plain.skv"
+    save_model(VAELSTMDetector(**TINY).fit(X[:200]), path)
+    text = "a,b\n" + "".join(f"{a!r},{b!r}\n" for a, b in X[200:].tolist())
+    code, out, err = watch(monkeypatch, capsys, text, "-m", path)
+    got = table(out)
+    assert code == 0 and list(got.columns) == ["row", "score", "decision", "label"]
+    np.testing.assert_array_equal(got.row, np.arange(len(got)))
+
+
+def test_usage_errors(tmp_path, model, monkeypatch, capsys):
+    code, _, err = watch(monkeypatch, capsys, "", "-m", model, "--follow")
+    assert code == 2 and "--follow needs a file" in err
+    code, _, err = watch(monkeypatch, capsys, "", "-m", model)
+    assert code == 2 and "standard input has no header line" in err
+    code, _, err = watch(monkeypatch, capsys, "time,load,temp\n", "-m", model)
+    assert code == 2 and "standard input has no column 'timestamp'" in err
+
+
+def _start(args, cwd):
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.Popen([sys.executable, "-m", "skvaelstm", *map(str, args)], cwd=cwd,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+@pytest.mark.slow
+def test_rows_come_out_as_soon_as_they_are_final_in_a_pipe(tmp_path, model):
+    lines = (tmp_path / "live.csv").read_text().splitlines()
+    process = _start(["watch", "-m", model], tmp_path)
+    process.stdin.write(lines[0] + "\n")
+    for line in lines[1:20]:
+        process.stdin.write(line + "\n")
+    process.stdin.flush()
+    # 19 rows in, the input still open: rows 0 .. 15 are final and written now
+    out = [process.stdout.readline() for _ in range(17)]
+    assert out[0].startswith("timestamp,score") and out[-1].startswith(lines[16][:19])
+    process.stdin.close()
+    assert process.wait(60) == 0
+
+
+@pytest.mark.slow
+def test_follow_a_growing_file_and_stop_with_ctrl_c(tmp_path, model):
+    lines = (tmp_path / "live.csv").read_text().splitlines()
+    grow = tmp_path / "grow.csv"
+    grow.write_text("\n".join(lines[:41]) + "\n")
+    process = _start(["watch", grow, "--follow", "-m", model, "--state",
+                      tmp_path / "s.skv"], tmp_path)
+    first = [process.stdout.readline() for _ in range(38)]   # header + 40 - 3 rows
+    with open(grow, "a") as handle:
+        handle.write("\n".join(lines[41:81]) + "\n")
+    more = [process.stdout.readline() for _ in range(40)]
+    process.send_signal(signal.SIGINT)
+    assert process.wait(60) == 0
+    err = process.stderr.read()
+    assert "stopped (Ctrl-C)" in err and "80 rows read, 77 final scores written" in err
+    assert first[1].startswith(lines[1].split(",")[0])
+    assert more[-1].startswith(lines[77].split(",")[0])
+    assert (tmp_path / "s.skv").exists()
