@@ -237,7 +237,7 @@ def report(p):
         f"both sources, n_threads=1), fitted on {p['parameters']['train_rows']} rows of a "
         f"synthetic daily KPI (seed {SEED}); {p['parameters']['rows_per_run']} live rows per "
         f"run (a third of them for re-scoring with one-row updates; seed {SEED + 1}) after "
-        "200 warm-up rows; {p['parameters']['repeats']} runs in "
+        f"200 warm-up rows; {p['parameters']['repeats']} runs in "
         "fresh processes per cell; medians over the runs of each run's p50 / p99.", ""]
     for n_busy in (0, 1):
         lines += [f"## Latency per update, {'idle machine' if not n_busy else 'next to 1 CPU-bound process'}",

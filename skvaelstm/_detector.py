@@ -218,6 +218,8 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
     --------
     sklearn.ensemble.IsolationForest : Tree-based detector; needs lag features
         to see time.
+    skvaelstm.streaming.StreamScorer : Scores of a live series as rows arrive,
+        equal to ``score_samples``.
 
     Notes
     -----

@@ -24,7 +24,11 @@ Two families of row scores (see ``VAELSTMDetector``):
 Long inputs are processed in chunks of windows: each window is standardised and
 encoded once (the encodings a chunk needs as context are carried over from the
 previous one), so memory beyond the output array does not grow with the number
-of rows.
+of rows. Every network pass holds exactly ``_BATCH`` windows and every sum adds
+its terms in a fixed order (channels in order, a row's windows oldest first), so
+a row's score does not depend on how the windows were split into chunks: the
+live scorer (``skvaelstm.streaming``) repeats these steps window by window and
+gets the same bits.
 """
 
 import numpy as np
@@ -58,10 +62,12 @@ _SCALE_FLOOR = 0.1
 # windows there. So a window gets the same bits however many windows a call
 # holds, and the live scorer (skvaelstm.streaming), which sees one new window
 # per update, equals batch scoring bit for bit (tests/test_streaming.py checks
-# both). The size trades batch speed against the cost of one live update
-# (benchmarks/results/streaming.md): defaults, 1 thread, 2 cores, median of 5
-# runs — 128 windows: ~20 us per window in batch (8192: ~13 us), 2.7 ms for the
-# networks of a one-row live update (256: ~3.9 ms; 64: ~2.1 ms and ~33 us).
+# both). The size trades batch speed against the cost of one live update; a
+# one-off measurement while choosing it (defaults, 1 thread, 2 cores): 100,000
+# rows scored at ~50k rows/s with 128 (~66k with 256, ~85k with whole chunks of
+# 8192 before), a one-row live update in ~3.2 ms (p50) of which the network
+# passes are ~2 ms with 128, ~3 ms with 256. benchmarks/results/speed.md and
+# streaming.md hold the committed measurements.
 _BATCH = 128
 
 PER_ROW = ("newest", "mean", "max")

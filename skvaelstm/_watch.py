@@ -13,6 +13,7 @@ with ``--state``, the scorer saved to resume later.
 """
 
 import collections
+import contextlib
 import csv
 import hashlib
 import io
@@ -97,8 +98,11 @@ def _watch(args, *, say, note, warn):
     except KeyboardInterrupt:
         note("stopped (Ctrl-C).")
     except BrokenPipeError:
-        # the reader went away (e.g. '| head'): stop quietly, as Unix tools do
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - the interpreter flushes it at exit
+        # the reader went away (e.g. '| head'): stop quietly, as Unix tools do;
+        # stdout now points at devnull, so that the interpreter's last flush at
+        # exit does not fail again (the recipe of Python's signal docs)
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         if args.state and header is not None:
             save_model(scorer, args.state, metadata={"watch": {
@@ -132,11 +136,13 @@ def _score_rows(scorer, rows, labels, numbers, pending, out, args, warn, counts)
     if not rows:
         return None
     try:
-        _emit(scorer.update(_frame(scorer, rows)), pending, labels, out, args.alert, warn, counts)
+        result = scorer.update(_frame(scorer, rows))
+    except ValueError:   # the scorer is unchanged; find the row(s) it refuses
+        result = None
+    if result is not None:
         counts["read"] += len(rows)
+        _emit(result, pending, labels, out, args.alert, warn, counts)
         return None
-    except ValueError:
-        pass
     for values, label, number in zip(rows, labels, numbers):
         try:
             result = scorer.update(_frame(scorer, [values]))
@@ -145,8 +151,8 @@ def _score_rows(scorer, rows, labels, numbers, pending, out, args, warn, counts)
             if stop is not None:
                 return stop
             continue
-        _emit(result, pending, [label], out, args.alert, warn, counts)
         counts["read"] += 1
+        _emit(result, pending, [label], out, args.alert, warn, counts)
     return None
 
 
