@@ -116,7 +116,7 @@ def _parser():
     sub.add_argument("--allow-gaps", action="store_true", help="accept steps over 1.5 x "
                      "the usual step (the median of the latest 1000 steps)")
     sub.add_argument("--alert", action="store_true", help="also print an 'alert' line on "
-                     "stderr for each flagged row")
+                     "stderr where a run of flagged rows starts and where it ends")
     sub.add_argument("--skip-bad-rows", action="store_true", help="report a bad row on "
                      "stderr and go on, instead of stopping (exit 2)")
     sub.add_argument("--state", metavar="FILE", help="save the scorer here when stopping, "

@@ -61,7 +61,8 @@ def _watch(args, *, say, note, warn):
     clock = _Clock(time_column, args.allow_duplicates, args.allow_gaps, _GAP_FACTOR,
                    resumed or {})
     pending = collections.deque(resumed.get("pending", []) if resumed else [])
-    counts = {"read": 0, "skipped": 0, "flagged": 0}
+    counts = {"read": 0, "skipped": 0, "flagged": 0,
+              "alert": resumed.get("alert") if resumed else None}   # the flagged run now
     out = sys.stdout
     header = None
     line_number = resumed.get("line", 0) if resumed else 0
@@ -107,6 +108,7 @@ def _watch(args, *, say, note, warn):
         if args.state and header is not None:
             save_model(scorer, args.state, metadata={"watch": {
                 "model": model_digest, "pending": list(pending), "line": line_number,
+                "alert": counts["alert"],
                 **clock.state()}})
     if header is None and stop is None:
         source = "standard input" if args.data in (None, "-") else args.data
@@ -168,17 +170,29 @@ def _frame(scorer, rows):
 
 def _emit(result, pending, labels, out, alert, warn, counts):
     """Write the final rows of ``result``; ``pending`` holds the time labels of
-    rows not written yet (oldest first)."""
+    rows not written yet (oldest first). With ``alert``, one stderr line when a
+    run of flagged rows starts and one when it ends (a line per row would flood
+    a terminal or a pager during a long incident)."""
     pending.extend(labels)
     lines = []
     for score, decision, label in zip(result.scores, result.decisions, result.labels):
         stamp = pending.popleft()
         lines.append(f"{stamp},{float(score)!r},{float(decision)!r},{label}\n")
+        run = counts["alert"]
         if label == -1:
             counts["flagged"] += 1
+            if run is None:
+                counts["alert"] = run = {"start": stamp, "rows": 0, "lowest": float(score)}
+                if alert:
+                    warn(f"{stamp}: anomaly starts (score {score:.4g}, below the "
+                         f"threshold by {-decision:.4g}).", kind="alert")
+            run["rows"] += 1
+            run["lowest"] = min(run["lowest"], float(score))
+        elif run is not None:
+            counts["alert"] = None
             if alert:
-                warn(f"{stamp}: score {score:.4g} is below the threshold "
-                     f"(decision {decision:.4g}).", kind="alert")
+                warn(f"{stamp}: anomaly over: {run['rows']} flagged row(s) from "
+                     f"{run['start']}, lowest score {run['lowest']:.4g}.", kind="alert")
     out.write("".join(lines))
 
 

@@ -88,7 +88,7 @@ class StreamScorer:
     Memory: the scorer keeps the last ``window_size - 1`` rows, the codes of the
     last ``(n_windows - 1) * window_size`` windows, the decoded predictions of
     the last ``window_size - 1`` windows and, for ``window_*``, their errors:
-    for the defaults (window 48, 12 windows) and one channel about 30 kB,
+    for the defaults (window 48, 12 windows) and one channel 21.5 kB,
     whatever the length of the stream.
 
     Exactness: the equality with ``score_samples`` holds bit for bit on the CPU

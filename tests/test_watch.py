@@ -71,14 +71,22 @@ def test_watch_writes_the_scores_of_score(tmp_path, model, monkeypatch, capsys):
     assert "the last 3 wait for later rows" in err
 
 
-def test_alerts_name_the_flagged_rows(tmp_path, model, monkeypatch, capsys):
+def test_alerts_mark_where_flagged_runs_start_and_end(tmp_path, model, monkeypatch, capsys):
     text = (tmp_path / "live.csv").read_text()
     code, out, err = watch(monkeypatch, capsys, text, "-m", model, "--alert")
-    flagged = table(out).query("label == -1")
-    assert code == 0 and len(flagged) > 0
-    alerts = [line for line in err.splitlines() if line.startswith("skvaelstm: alert: ")]
-    assert len(alerts) == len(flagged)
-    assert alerts[0].startswith(f"skvaelstm: alert: {flagged.timestamp.iloc[0]}: score ")
+    got = table(out)
+    flagged = (got.label == -1).to_numpy()
+    starts = np.flatnonzero(flagged & ~np.r_[False, flagged[:-1]])
+    ends = np.flatnonzero(~flagged & np.r_[False, flagged[:-1]])
+    assert code == 0 and len(starts) > 0
+    begun = [line for line in err.splitlines() if "anomaly starts" in line]
+    over = [line for line in err.splitlines() if "anomaly over" in line]
+    assert len(begun) == len(starts) and len(over) == len(ends)
+    assert begun[0].startswith(f"skvaelstm: alert: {got.timestamp[starts[0]]}: anomaly starts")
+    run = got.iloc[starts[0]:ends[0]]
+    assert over[0] == (f"skvaelstm: alert: {got.timestamp[ends[0]]}: anomaly over: "
+                       f"{len(run)} flagged row(s) from {run.timestamp.iloc[0]}, lowest "
+                       f"score {run.score.min():.4g}.")
 
 
 def _set_load(value):
