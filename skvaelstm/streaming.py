@@ -209,16 +209,20 @@ class StreamScorer:
         scorer = cls(detector)
         values = {name: _decode(document[name], arrays) for name in vars(scorer._state)}
         C, W = detector.n_features_in_, detector.window_size_
-        shapes = {"tail": (C,), "codes": (detector.code_size,), "predicted": (C, W),
-                  "window_errors": (), "held": ()}
-        for name, shape in shapes.items():
+        f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+        shapes = {"tail": ((C,), f32), "codes": ((detector.code_size,), f32),
+                  "predicted": ((C, W), f32), "window_errors": ((), f64), "held": ((), f64)}
+        for name, (shape, dtype) in shapes.items():
             value = values[name]
-            if not isinstance(value, np.ndarray) or value.shape[1:] != shape:
+            if (not isinstance(value, np.ndarray) or value.shape[1:] != shape
+                    or value.dtype != dtype):
                 raise ValueError(f"the stream state's {name} does not fit the model.")
         for name in ("n", "n_scored", "codes_start", "predicted_start", "errors_start"):
             if not isinstance(values[name], int) or values[name] < 0:
                 raise ValueError(f"the stream state's {name} is not a count.")
-        if values["warmup"] is not None and values["warmup"].shape != (W,):
+        warmup = values["warmup"]
+        if warmup is not None and (not isinstance(warmup, np.ndarray)
+                                   or warmup.shape != (W,) or warmup.dtype != f64):
             raise ValueError("the stream state's warmup does not fit the model.")
         scorer._state = _State(**values)
         return scorer

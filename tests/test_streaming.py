@@ -295,3 +295,13 @@ def test_a_damaged_stream_state_is_refused(base, stream_data, tmp_path, monkeypa
     save_model(live, tmp_path / "bad.skv")
     with pytest.raises(ModelFileError, match="stream state's tail"):
         load_model(tmp_path / "bad.skv")
+    # the right shape in another type would reach the networks: refused as well
+    def retyped(self, arrays):
+        document = original(self, arrays)
+        arrays["stream.codes"] = arrays["stream.codes"].double()
+        return document
+
+    monkeypatch.setattr(StreamScorer, "_to_document", retyped)
+    save_model(live, tmp_path / "bad2.skv")
+    with pytest.raises(ModelFileError, match="stream state's codes"):
+        load_model(tmp_path / "bad2.skv")
