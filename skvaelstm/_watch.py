@@ -65,7 +65,7 @@ def _watch(args, *, say, note, warn):
               "alert": resumed.get("alert") if resumed else None}   # the flagged run now
     out = sys.stdout
     header = None
-    line_number = resumed.get("line", 0) if resumed else 0
+    line_number = 0   # data lines of this input (each input has its own header)
     stop = None
     try:
         for lines in _line_batches(args.data, args.follow):
@@ -81,7 +81,7 @@ def _watch(args, *, say, note, warn):
                 if not text.strip():
                     continue
                 try:
-                    values, label = header.parse(text, clock, scorer.n_rows_seen_ + len(rows))
+                    values, label = header.parse(text, clock)
                 except ValueError as exc:
                     stop = _bad_row(line_number, exc, args.skip_bad_rows, warn, counts)
                     if stop is not None:
@@ -107,7 +107,7 @@ def _watch(args, *, say, note, warn):
     finally:
         if args.state and header is not None:
             save_model(scorer, args.state, metadata={"watch": {
-                "model": model_digest, "pending": list(pending), "line": line_number,
+                "model": model_digest, "pending": list(pending),
                 "alert": counts["alert"],
                 **clock.state()}})
     if header is None and stop is None:
@@ -175,8 +175,10 @@ def _emit(result, pending, labels, out, alert, warn, counts):
     a terminal or a pager during a long incident)."""
     pending.extend(labels)
     lines = []
-    for score, decision, label in zip(result.scores, result.decisions, result.labels):
+    for position, score, decision, label in zip(result.positions, result.scores,
+                                                result.decisions, result.labels):
         stamp = pending.popleft()
+        stamp = position if stamp is None else stamp   # no time column: the row number
         lines.append(f"{stamp},{float(score)!r},{float(decision)!r},{label}\n")
         run = counts["alert"]
         if label == -1:
@@ -215,7 +217,7 @@ class _Header:
         self.names = list(columns)
         self.time = None if time_column is None else names.index(time_column)
 
-    def parse(self, text, clock, position):
+    def parse(self, text, clock):
         fields = next(csv.reader([text]))
         # the time first: a row refused for its values still marks its moment
         # as passed, so that the row after it is not taken for a gap
@@ -236,7 +238,7 @@ class _Header:
                 raise ValueError(f"column {name!r} holds {fields[index]!r}; values must "
                                  "be finite")
             values.append(value)
-        return values, str(position) if stamp is None else stamp
+        return values, stamp
 
 
 class _Clock:

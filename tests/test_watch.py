@@ -156,6 +156,14 @@ def test_a_model_without_time_column_numbers_the_rows(tmp_path, monkeypatch, cap
     got = table(out)
     assert code == 0 and list(got.columns) == ["row", "score", "decision", "label"]
     np.testing.assert_array_equal(got.row, np.arange(len(got)))
+    # a skipped row is not a row of the stream: the numbers stay consecutive
+    lines = text.splitlines()
+    lines[20] = "1e300,0"   # refused by the scorer itself (far outside the training data)
+    code, out, err = watch(monkeypatch, capsys, "\n".join(lines) + "\n", "-m", path,
+                           "--skip-bad-rows")
+    skipped = table(out)
+    assert code == 0 and "line 21 of the input" in err and len(skipped) == len(got) - 1
+    np.testing.assert_array_equal(skipped.row, np.arange(len(skipped)))
 
 
 def test_usage_errors(tmp_path, model, monkeypatch, capsys):
