@@ -9,7 +9,8 @@ of the latest steps. A bad row stops the command (exit 2) after what was final
 has been written, or, with ``--skip-bad-rows``, is reported on stderr and
 skipped (the scorer is unchanged by it). Ctrl-C, the end of the input or a closed
 output pipe end the command cleanly (exit 0), with every final row written and,
-with ``--state``, the scorer saved to resume later.
+with ``--state``, the scorer saved to resume later (in the same file: after the
+last line dealt with). Each read's rows are dealt with whole: Ctrl-C waits for them.
 """
 
 import collections
@@ -18,7 +19,9 @@ import csv
 import hashlib
 import io
 import os
+import signal
 import sys
+import threading
 import time
 
 import numpy as np
@@ -61,38 +64,51 @@ def _watch(args, *, say, note, warn):
     clock = _Clock(time_column, args.allow_duplicates, args.allow_gaps, _GAP_FACTOR,
                    resumed or {})
     pending = collections.deque(resumed.get("pending", []) if resumed else [])
-    counts = {"read": 0, "skipped": 0, "flagged": 0,
+    if len(pending) != scorer.n_rows_seen_ - scorer.n_rows_final_:
+        raise ValueError(f"--state {args.state} is damaged (its rows waiting for a score do "
+                         "not match the scorer); remove it to start afresh.")
+    counts = {"read": 0, "written": 0, "skipped": 0, "flagged": 0,
               "alert": resumed.get("alert") if resumed else None}   # the flagged run now
     out = sys.stdout
-    header = None
-    line_number = 0   # data lines of this input (each input has its own header)
-    stop = None
+    header, stop = None, None
+    place = _resume_place(args.data, (resumed or {}).get("place"))
+    if place is not None:
+        note(f"going on in {args.data} after line {place['line']}.")
+    where = dict(place or {"line": 0, "offset": 0})   # the last line dealt with
     try:
-        for lines in _line_batches(args.data, args.follow):
-            rows, labels, numbers = [], [], []
-            for raw in lines:
-                text = raw.rstrip("\r")
-                if header is None:
+        for lines in _line_batches(args.data, args.follow, place):
+            # a batch is dealt with whole or not at all: Ctrl-C waits for its end,
+            # so the state saved never holds rows whose scores were not written
+            with _interrupts_deferred():
+                rows, labels, numbers, ends = [], [], [], []
+                for raw, end in lines:
+                    text = raw.rstrip("\r")
+                    number = where["line"] + len(ends) + 1
+                    if header is None:
+                        if text.strip():
+                            header = _Header(text, columns, time_column, args.data)
+                            out.write(f"{time_column or 'row'},score,decision,label\n")
+                        if place is None:   # a resumed file's header was counted before
+                            ends.append(end)
+                        continue
                     if text.strip():
-                        header = _Header(text, columns, time_column, args.data)
-                        out.write(f"{time_column or 'row'},score,decision,label\n")
-                    continue
-                line_number += 1
-                if not text.strip():
-                    continue
-                try:
-                    values, label = header.parse(text, clock)
-                except ValueError as exc:
-                    stop = _bad_row(line_number, exc, args.skip_bad_rows, warn, counts)
-                    if stop is not None:
-                        break
-                    continue
-                rows.append(values)
-                labels.append(label)
-                numbers.append(line_number)
-            failed = _score_rows(scorer, rows, labels, numbers, pending, out, args, warn,
-                                 counts)
-            out.flush()
+                        try:
+                            values, label = header.parse(text, clock)
+                        except ValueError as exc:
+                            stop = _bad_row(number, exc, args.skip_bad_rows, warn, counts)
+                            if stop is not None:
+                                break
+                        else:
+                            rows.append(values)
+                            labels.append(label)
+                            numbers.append(number)
+                    ends.append(end)
+                failed, at = _score_rows(scorer, rows, labels, numbers, pending, out, args,
+                                         warn, counts)
+                done = ends if at is None else ends[:at - where["line"] - 1]
+                if done:   # the lines dealt with, up to a row the scorer refused
+                    where = {"line": where["line"] + len(done), "offset": done[-1]}
+                out.flush()
             stop = stop if failed is None else failed
             if stop is not None:
                 raise stop
@@ -108,22 +124,56 @@ def _watch(args, *, say, note, warn):
         if args.state and header is not None:
             save_model(scorer, args.state, metadata={"watch": {
                 "model": model_digest, "pending": list(pending),
-                "alert": counts["alert"],
+                "alert": counts["alert"], "place": _file_place(args.data, where),
                 **clock.state()}})
     if header is None and stop is None:
         source = "standard input" if args.data in (None, "-") else args.data
         raise ValueError(f"{source} has no header line.")
-    note(f"{counts['read']} rows read, {scorer.n_rows_final_} final scores written "
+    waiting = scorer.n_rows_seen_ - scorer.n_rows_final_
+    note(f"{counts['read']} rows read, {counts['written']} scores written "
          f"({counts['flagged']} flagged), {counts['skipped']} rows skipped"
-         + (f"; the last {scorer.n_rows_seen_ - scorer.n_rows_final_} wait for later rows"
-            if scorer.n_rows_seen_ > scorer.n_rows_final_ else "") + ".")
+         + (f"; the last {waiting} wait for later rows" if waiting else "") + ".")
     if args.state and header is not None:
         say(f"state written to {args.state}")
 
 
+@contextlib.contextmanager
+def _interrupts_deferred():
+    """Hold back Ctrl-C (SIGINT) until the block has finished, then raise it."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or previous is None:
+        yield   # signals can only be handled in the main thread
+        return
+    caught = []
+    signal.signal(signal.SIGINT, lambda *_: caught.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if caught:
+        raise KeyboardInterrupt
+
+
+def _file_place(path, where):
+    """Where a later run goes on in the file ``path`` (None for standard input)."""
+    if path in (None, "-"):
+        return None
+    status = os.stat(path)
+    return {"device": status.st_dev, "inode": status.st_ino, **where}
+
+
+def _resume_place(path, place):
+    """The saved place when ``path`` is the file it was saved for, else None."""
+    if place is None or path in (None, "-"):
+        return None
+    status = os.stat(path)
+    same = (status.st_dev, status.st_ino) == (place.get("device"), place.get("inode"))
+    return place if same and status.st_size >= place.get("offset", 0) else None
+
+
 def _bad_row(line_number, exc, skip, warn, counts):
     """The error that stops the command, or None when the row is skipped."""
-    message = f"line {line_number + 1} of the input: {exc}"   # + 1: the header line
+    message = f"line {line_number} of the input: {exc}"
     if not skip:
         return ValueError(message)
     warn(f"{message}; skipped (--skip-bad-rows).")
@@ -133,10 +183,11 @@ def _bad_row(line_number, exc, skip, warn, counts):
 
 def _score_rows(scorer, rows, labels, numbers, pending, out, args, warn, counts):
     """Update ``scorer`` with the parsed rows and write what became final; the
-    error that stops the command, if any. Rows the scorer refuses (values too
-    far out, overflowing networks) are found by retrying them one by one."""
+    error that stops the command and the line number of its row, if any. Rows
+    the scorer refuses (values too extreme to standardise, overflowing networks)
+    are found by retrying them one by one."""
     if not rows:
-        return None
+        return None, None
     try:
         result = scorer.update(_frame(scorer, rows))
     except ValueError:   # the scorer is unchanged; find the row(s) it refuses
@@ -144,18 +195,18 @@ def _score_rows(scorer, rows, labels, numbers, pending, out, args, warn, counts)
     if result is not None:
         counts["read"] += len(rows)
         _emit(result, pending, labels, out, args.alert, warn, counts)
-        return None
+        return None, None
     for values, label, number in zip(rows, labels, numbers):
         try:
             result = scorer.update(_frame(scorer, [values]))
         except ValueError as exc:   # the scorer is unchanged: skip the row or stop
             stop = _bad_row(number, exc, args.skip_bad_rows, warn, counts)
             if stop is not None:
-                return stop
+                return stop, number
             continue
         counts["read"] += 1
         _emit(result, pending, [label], out, args.alert, warn, counts)
-    return None
+    return None, None
 
 
 def _frame(scorer, rows):
@@ -180,6 +231,7 @@ def _emit(result, pending, labels, out, alert, warn, counts):
         stamp = pending.popleft()
         stamp = position if stamp is None else stamp   # no time column: the row number
         lines.append(f"{stamp},{float(score)!r},{float(decision)!r},{label}\n")
+        counts["written"] += 1
         run = counts["alert"]
         if label == -1:
             counts["flagged"] += 1
@@ -308,26 +360,38 @@ class _Clock:
         return parsed.value / 1e9
 
 
-def _line_batches(path, follow):
-    """Lists of complete text lines, as they become available."""
+def _line_batches(path, follow, place=None):
+    """Lists of ``(line, end)`` pairs of complete text lines as they become
+    available, ``end`` the byte offset after the line (None for standard input).
+    With ``place``, the header line and then the lines after ``place["offset"]``."""
     if path in (None, "-"):
         try:
             descriptor = sys.stdin.fileno()
         except (AttributeError, ValueError, io.UnsupportedOperation):
             for line in sys.stdin:   # a replaced stdin (tests, notebooks): line by line
-                yield [line.rstrip("\n")]
+                yield [(line.rstrip("\n"), None)]
             return
-        yield from _descriptor_batches(descriptor, follow=False)
+        for batch in _descriptor_batches(descriptor, follow=False):
+            yield [(line, None) for line, _ in batch]
         return
     descriptor = os.open(path, os.O_RDONLY)
     try:
-        yield from _descriptor_batches(descriptor, follow)
+        if place is None:
+            yield from _descriptor_batches(descriptor, follow)
+            return
+        for batch in _descriptor_batches(descriptor, follow=False):
+            header = [(line, end) for line, end in batch if line.strip()][:1]
+            if header:
+                yield header
+                break
+        os.lseek(descriptor, place["offset"], os.SEEK_SET)
+        yield from _descriptor_batches(descriptor, follow, start=place["offset"])
     finally:
         os.close(descriptor)
 
 
-def _descriptor_batches(descriptor, follow):
-    buffer = b""
+def _descriptor_batches(descriptor, follow, start=0):
+    buffer, consumed = b"", start
     while True:
         data = os.read(descriptor, _READ_BYTES)
         if not data:
@@ -335,11 +399,15 @@ def _descriptor_batches(descriptor, follow):
                 time.sleep(_POLL_SECONDS)
                 continue
             if buffer:
-                yield [buffer.decode()]
+                yield [(buffer.decode(), consumed + len(buffer))]
             return
         *lines, buffer = (buffer + data).split(b"\n")
-        if lines:
-            yield [line.decode() for line in lines]
+        batch = []
+        for line in lines:
+            consumed += len(line) + 1
+            batch.append((line.decode(), consumed))
+        if batch:
+            yield batch
 
 
 def _file_digest(path):

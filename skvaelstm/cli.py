@@ -4,7 +4,8 @@ Sub-commands: ``demo``, ``fit``, ``score``, ``detect`` (fit + score) and
 ``watch`` (live scores of rows as they arrive).
 Exit codes: 0 success, 2 user error (bad option, file, column or value; one
 ``skvaelstm: error: ...`` line on stderr), 1 unexpected internal error, 130
-interrupted. Progress bars are shown when stderr is a terminal (``-q``/``--quiet``:
+interrupted (``watch``: 0, since Ctrl-C is how a watch is stopped). Progress
+bars are shown when stderr is a terminal (``-q``/``--quiet``:
 never); ``-v``/``--verbose`` shows them anywhere and adds full tracebacks;
 ``-vv`` logs one line per training epoch instead of the bars.
 """

@@ -224,6 +224,7 @@ class StreamScorer:
         if warmup is not None and (not isinstance(warmup, np.ndarray)
                                    or warmup.shape != (W,) or warmup.dtype != f64):
             raise ValueError("the stream state's warmup does not fit the model.")
+        _check_counts(values, W, scorer.min_rows, detector.error_source != "reconstruction")
         scorer._state = _State(**values)
         return scorer
 
@@ -234,6 +235,26 @@ class StreamScorer:
             return np.empty((0, det.n_features_in_), np.float32)
         X = _validate(det, rows, reset=False)
         return _standardise(X, det.mean_, det.scale_)
+
+
+def _check_counts(v, W, min_rows, predict):
+    """The relations between a state's counts and array lengths that ``_advance``
+    keeps (a file that breaks them would fail later, or score silently wrong)."""
+    n = v["n"]
+    rules = {
+        "rows kept": len(v["tail"]) == min(n, W - 1),
+        "codes": (v["codes_start"] + len(v["codes"]) == n - W + 1) if n >= W
+        else len(v["codes"]) == 0,
+        "predicted windows": (v["predicted_start"] + len(v["predicted"]) == n)
+        if predict and n > W else len(v["predicted"]) == 0,
+        "scored rows": len(v["held"]) <= v["n_scored"] <= n
+        and (n < min_rows or len(v["held"]) == 0),
+        "warm-up": (v["warmup"] is None) == (n < W),
+    }
+    broken = [name for name, holds in rules.items() if not holds]
+    if broken:
+        raise ValueError(f"the stream state's {', '.join(broken)} do not agree with its "
+                         f"{n} rows.")
 
 
 def _result(scores, first, offset, pending):

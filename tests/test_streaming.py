@@ -305,3 +305,27 @@ def test_a_damaged_stream_state_is_refused(base, stream_data, tmp_path, monkeypa
     save_model(live, tmp_path / "bad2.skv")
     with pytest.raises(ModelFileError, match="stream state's codes"):
         load_model(tmp_path / "bad2.skv")
+
+
+@pytest.mark.parametrize("aggregation,source", [("newest", "prediction"),
+                                                ("window_max", "both"),
+                                                ("trailing_mean", "reconstruction")])
+def test_every_state_passes_the_load_checks(base, stream_data, aggregation, source):
+    # the consistency rules a loaded state must meet hold after every update
+    det = _detector(base, aggregation, source)
+    live = StreamScorer(det)
+    for start in range(0, 40):
+        live.update(stream_data[N_TRAIN + start:N_TRAIN + start + 1])
+        arrays = {}
+        document = live._to_document(arrays)
+        StreamScorer._from_document(live.detector, document, arrays)
+
+
+def test_inconsistent_counts_are_refused(base, stream_data):
+    live = StreamScorer(base)
+    live.update(stream_data[N_TRAIN:N_TRAIN + 30])
+    arrays = {}
+    document = live._to_document(arrays)
+    document["n"] = 7
+    with pytest.raises(ValueError, match="do not agree with its 7 rows"):
+        StreamScorer._from_document(live.detector, document, arrays)

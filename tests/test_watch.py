@@ -67,7 +67,7 @@ def test_watch_writes_the_scores_of_score(tmp_path, model, monkeypatch, capsys):
     np.testing.assert_array_equal(got.score, expected.score[:len(got)])
     np.testing.assert_array_equal(got.decision, expected.decision[:len(got)])
     np.testing.assert_array_equal(got.label, expected.predicted[:len(got)])
-    assert f"{len(expected)} rows read, {len(got)} final scores written" in err
+    assert f"{len(expected)} rows read, {len(got)} scores written" in err
     assert "the last 3 wait for later rows" in err
 
 
@@ -211,7 +211,59 @@ def test_follow_a_growing_file_and_stop_with_ctrl_c(tmp_path, model):
     process.send_signal(signal.SIGINT)
     assert process.wait(60) == 0
     err = process.stderr.read()
-    assert "stopped (Ctrl-C)" in err and "80 rows read, 77 final scores written" in err
+    assert "stopped (Ctrl-C)" in err and "80 rows read, 77 scores written" in err
     assert first[1].startswith(lines[1].split(",")[0])
     assert more[-1].startswith(lines[77].split(",")[0])
     assert (tmp_path / "s.skv").exists()
+
+
+def test_a_followed_file_resumes_after_its_last_line(tmp_path, model, monkeypatch, capsys):
+    # the usual restart: the same (grown) file again, with --state
+    lines = (tmp_path / "live.csv").read_text().splitlines()
+    grow, state = tmp_path / "grow.csv", tmp_path / "s.skv"
+    grow.write_text("\n".join(lines[:61]) + "\n")
+    code, out1, _ = watch(monkeypatch, capsys, "", grow, "-m", model, "--state", state)
+    with open(grow, "a") as handle:
+        handle.write("\n".join(lines[61:]) + "\n")
+    code, out2, err = watch(monkeypatch, capsys, "", grow, "-m", model, "--state", state)
+    assert code == 0 and f"going on in {grow} after line 61" in err, err
+    code, whole, _ = watch(monkeypatch, capsys, "\n".join(lines) + "\n", "-m", model)
+    joined = pd.concat([table(out1), table(out2)], ignore_index=True)
+    pd.testing.assert_frame_equal(joined, table(whole))
+
+
+def test_line_numbers_count_every_line_of_the_input(tmp_path, model, monkeypatch, capsys):
+    lines = (tmp_path / "live.csv").read_text().splitlines()
+    lines[30] = lines[30].rsplit(",", 1)[0] + ",oops"
+    text = "\n" + "\n".join(lines[:20] + [""] + lines[20:]) + "\n"   # blank lines too
+    code, _, err = watch(monkeypatch, capsys, text, "-m", model)
+    assert code == 2 and "line 33 of the input" in err, err   # 1 blank + 31 + 1 blank
+
+
+def test_ctrl_c_waits_for_the_rows_being_scored(tmp_path, model, monkeypatch, capsys):
+    # SIGINT arriving while a batch is scored: the batch is written and saved first,
+    # so that a restart loses and repeats nothing
+    from skvaelstm.streaming import StreamScorer
+
+    lines = (tmp_path / "live.csv").read_text().splitlines()
+    live, state = tmp_path / "live.csv", tmp_path / "s.skv"
+    update, calls = StreamScorer.update, []
+
+    def interrupted(self, rows, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            os.kill(os.getpid(), signal.SIGINT)   # arrives inside the batch
+        return update(self, rows, **kwargs)
+
+    monkeypatch.setattr(StreamScorer, "update", interrupted)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert main(["watch", str(live), "-m", str(model), "--state", str(state)]) == 0
+    out1, err = capsys.readouterr()
+    assert "stopped (Ctrl-C)" in err
+    monkeypatch.setattr(StreamScorer, "update", update)
+    code, out2, _ = watch(monkeypatch, capsys, "", live, "-m", model, "--state", state)
+    code, whole, _ = watch(monkeypatch, capsys, "\n".join(lines) + "\n", "-m", model)
+    # the file came in one read: its batch was finished before stopping, and the
+    # restart finds nothing left to do
+    pd.testing.assert_frame_equal(table(out1), table(whole))
+    assert code == 0 and len(table(out2)) == 0
