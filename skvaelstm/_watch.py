@@ -31,8 +31,9 @@ __all__ = []  # private helper of skvaelstm.cli
 _STEPS_KEPT = 1000
 
 
-def _watch(args, *, say, note, warn):
+def _watch(args, *, note, warn):
     from ._tables import _GAP_FACTOR
+    from .cli import _model_columns  # shared with 'score' (cli imports this module lazily)
     from .persistence import load_model, read_model_info, save_model
     from .streaming import StreamScorer
 
@@ -49,11 +50,7 @@ def _watch(args, *, say, note, warn):
     if not hasattr(detector, "offset_"):
         raise ValueError(f"{args.model} holds a live scorer's state, not a model; pass it "
                          "as --state.")
-    stored = _stored_metadata(args.model)
-    time_column = args.time_column or stored.get("time_column")
-    names = getattr(detector, "feature_names_in_", None)
-    columns = args.columns or (None if names is None else [str(n) for n in names]) \
-        or stored.get("columns")
+    time_column, columns = _model_columns(args, detector)
     if scorer is None:
         scorer = StreamScorer(detector)
     clock = _Clock(time_column, args.allow_duplicates, args.allow_gaps, _GAP_FACTOR,
@@ -129,7 +126,7 @@ def _watch(args, *, say, note, warn):
          f"({counts['flagged']} flagged), {counts['skipped']} rows skipped"
          + (f"; the last {waiting} wait for later rows" if waiting else "") + ".")
     if args.state and header is not None:
-        say(f"state written to {args.state}")
+        note(f"state written to {args.state}")
 
 
 @contextlib.contextmanager
@@ -336,12 +333,3 @@ class _Clock:
         if parsed.tzinfo is not None:
             parsed = parsed.tz_convert("UTC").tz_localize(None)
         return parsed.value / 1e9
-
-
-def _stored_metadata(path):
-    from .persistence import ModelFileError, read_model_info
-
-    try:
-        return read_model_info(path)["metadata"]
-    except ModelFileError:   # a trusted pickle has no stored metadata
-        return {}

@@ -142,18 +142,13 @@ def _fit(args):
 
 
 def _score(args):
-    from .persistence import ModelFileError, load_model, read_model_info
+    from .persistence import load_model
 
     _check_outputs(args)
     if args.context and args.sort:
         raise ValueError("--sort cannot be combined with --context: sort both files first.")
     detector = load_model(args.model, trusted=args.trusted)
-    try:
-        stored = read_model_info(args.model)["metadata"]
-    except ModelFileError:  # a trusted pickle has no stored metadata
-        stored = {}
-    time_column = args.time_column or stored.get("time_column")
-    columns = args.columns or _fitted_columns(detector) or stored.get("columns")
+    time_column, columns = _model_columns(args, detector)
     table, first_row = _load(args, time_column, columns, context=args.context)
     _write_scores(args, detector, table, time_column, first_row=first_row, report=_say)
 
@@ -179,7 +174,7 @@ def _watch(args):
 
     if args.follow and args.data == "-":
         raise ValueError("--follow needs a file to follow, not standard input.")
-    watch(args, say=_note, note=_note, warn=_warn)
+    watch(args, note=_note, warn=_warn)
 
 
 def _fitted(args, table):
@@ -286,6 +281,19 @@ def _train_count(args, table):
     from ._tables import _train_rows
 
     return _train_rows(table, train_until=args.train_until, train_rows=args.train_rows)
+
+
+def _model_columns(args, detector):
+    """The time column and channels to read: the options, else the model's
+    (its fitted column names, or what its file's metadata recorded)."""
+    from .persistence import ModelFileError, read_model_info
+
+    try:
+        stored = read_model_info(args.model)["metadata"]
+    except ModelFileError:  # a trusted pickle has no stored metadata
+        stored = {}
+    time_column = args.time_column or stored.get("time_column")
+    return time_column, args.columns or _fitted_columns(detector) or stored.get("columns")
 
 
 def _fitted_columns(detector):

@@ -178,7 +178,7 @@ class StreamScorer:
             for start in range(0, len(Z), _STEP_ROWS):
                 state, errors, pending = _advance(det, state, Z[start:start + _STEP_ROWS])
                 scored.append(-errors)           # scores: the lower, the more abnormal
-        scores = np.concatenate([state.held[:0], *scored]) if scored else np.empty(0)
+        scores = np.concatenate(scored) if scored else np.empty(0)
         pending = (-pending[0], pending[1])
         if not np.all(np.isfinite(scores)) or not np.all(np.isfinite(pending[0])):
             raise ValueError("the scores of these rows are not finite: the networks overflow "
