@@ -14,7 +14,7 @@ fitted once per seed; all row-score options are then measured on the same fitted
 networks: ``score_aggregation`` x ``error_source``, and for the multivariate series
 three ways of combining channels (the library's geometric mean and, for comparison,
 the arithmetic mean and the mean of log(1 + e), substituted for
-``skvaelstm._scoring._channel_errors`` here only).
+``skvaelstm._errors._channel_errors`` here only).
 
 Usage:  python benchmarks/tune_defaults.py [--seeds 0] [--configs previous default ...]
         [--jobs 2] [--nab-only | --asd-only]
@@ -42,8 +42,9 @@ from joblib import Parallel, delayed
 from nab_paper import SERIES as PAPER_SERIES
 from sklearn.exceptions import ConvergenceWarning
 
-from skvaelstm import VAELSTMDetector, _scoring
-from skvaelstm._windowing import _min_fit_rows
+from skvaelstm import VAELSTMDetector
+from skvaelstm._scoring import _errors, _options
+from skvaelstm._window_size import _min_fit_rows
 from skvaelstm.datasets import fetch_nab, list_nab
 from skvaelstm.metrics import average_precision_anomaly, estimate_sliding_window, vus_pr
 
@@ -83,13 +84,13 @@ COMBINATIONS = {"geometric": None, "arithmetic": _arithmetic, "log": _log}
 
 @contextlib.contextmanager
 def _combination(name):
-    original = _scoring._channel_errors
+    original = _errors._channel_errors
     if COMBINATIONS[name] is not None:
-        _scoring._channel_errors = COMBINATIONS[name]
+        _errors._channel_errors = COMBINATIONS[name]
     try:
         yield
     finally:
-        _scoring._channel_errors = original
+        _errors._channel_errors = original
 
 
 def nab_tuning_series(home):
@@ -140,7 +141,7 @@ def run_one(kind, name, params, seed, nab, asd):
         with _combination(combination):
             for aggregation in AGGREGATIONS:
                 for source in SOURCES:
-                    if aggregation in _scoring.PER_ROW and source != "prediction":
+                    if aggregation in _options.PER_ROW and source != "prediction":
                         continue
                     det.set_params(score_aggregation=aggregation, error_source=source)
                     score = det.score_samples(X)[train_end:]
@@ -247,7 +248,7 @@ def _report(results, args, series, defaults, load):
         rows.append([aggregation, source, combination,
                      "-" if nab_v is None else fmt(nab_v), "-" if asd_v is None else fmt(asd_v),
                      fmt(every) if nab_v is not None and asd_v is not None else "-",
-                     "yes" if _scoring._look_ahead(aggregation, 2) == 0 else "no"]
+                     "yes" if _options._look_ahead(aggregation, 2) == 0 else "no"]
                     + _paired(results, scoring_config, key, default_key))
     rows.sort(key=lambda row: -float(row[5]) if row[5] != "-" else 1.0)
     config_rows = []

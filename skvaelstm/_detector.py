@@ -10,22 +10,23 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._contributions import _row_contributions
 from ._device import _DevicePortablePickle, _resolve_device
 from ._networks import _build_networks
 from ._scaling import _standardisation, _standardise
-from ._scoring import (
+from ._scoring._engine import _score_rows, _Spec
+from ._scoring._errors import _error_scale
+from ._scoring._options import (
     PER_ROW,
     POOLED,
     SOURCES,
-    _error_scale,
+    _check_scoring_options,
     _min_score_rows,
-    _row_errors,
 )
+from ._scoring._passes import _encode
 from ._threads import _torch_threads
 from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
 from ._validation import _validate
-from ._windowing import _auto_window_size, _chronological_split, _min_fit_rows
+from ._window_size import _auto_window_size, _chronological_split, _min_fit_rows
 
 __all__ = ["VAELSTMDetector"]
 
@@ -407,20 +408,28 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
                       n_iter_no_change=self.n_iter_no_change, tol=self.tol,
                       shuffle_generator=shuffle_gen, device=device, verbose=self.verbose)
         vae_history = _fit_vae(vae, series, split, W, self.sigma, sample_gen, common)
-        lstm_history = _fit_lstm(vae, lstm, series, split, W, self.n_windows, common)
+        # every window is encoded once: the LSTM trains on these codes, and the
+        # error scale and the training scores below reuse them
+        with torch.no_grad():
+            codes = _encode(vae, series.unfold(0, W, 1))
+        lstm_history = _fit_lstm(lstm, codes, split, W, self.n_windows, common)
         # the typical error of each channel and source, measured where the
         # networks did not train (the validation tail; without early stopping,
         # in-sample on all training rows)
-        error_scale = _error_scale(vae, lstm, X, mean, scale, window_size=W,
+        error_scale = _error_scale(vae, lstm, series, codes, window_size=W,
                                    n_windows=self.n_windows,
-                                   first_row=split if split < n_samples else 0, device=device)
-        self.window_size_ = W
-        self.error_scale_ = error_scale
-        scores = self._network_scores(vae, lstm, X, mean, scale, device)
+                                   first_row=split if split < n_samples else 0)
+        spec = _Spec(vae, lstm, device, W, self.n_windows, self.score_aggregation,
+                     self.error_source, error_scale)
+        # as IsolationForest: offset_ is a percentile of the training scores,
+        # computed by the engine behind score_samples (check_outliers_train)
+        scores = -_score_rows(spec, Z, _already_standardised, codes)[:, 0]
         if not np.all(np.isfinite(scores)):
             raise FloatingPointError(
                 "the trained networks give non-finite scores on the training data; lower "
                 "learning_rate_init or check the input for extreme values.")
+        self.window_size_ = W
+        self.error_scale_ = error_scale
         contamination = (_AUTO_CONTAMINATION if self.contamination == "auto"
                          else self.contamination)
         self.mean_, self.scale_ = mean, scale
@@ -433,8 +442,6 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
             {"vae": vae_history["best_validation_loss"],
              "lstm": lstm_history["best_validation_loss"]} if self.early_stopping else None
         )
-        # as IsolationForest: offset_ is a percentile of the training scores,
-        # computed by the same code path as score_samples (check_outliers_train).
         self.offset_ = float(np.percentile(scores, 100.0 * contamination))
         return scores, [h["not_converged"] for h in (vae_history, lstm_history)
                         if h["not_converged"]]
@@ -461,10 +468,7 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
 
     def _score_samples(self, X):
         """Scores of already validated ``X``."""
-        self._check_score_rows(X)
-        scores = self._network_scores(self.vae_, self.lstm_, X, self.mean_, self.scale_,
-                                      self.device_)
-        return _finite(scores)
+        return -self._engine_scores(X, parts=False)[:, 0]
 
     def channel_scores(self, X):
         """Each channel's part of the score of each row: which KPI is to blame.
@@ -491,14 +495,16 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         check_is_fitted(self)
         self._validate_params()
         X = _validate(self, X, reset=False)
+        return -self._engine_scores(X, parts=True)[:, 1:]
+
+    def _engine_scores(self, X, parts):
+        """The scoring engine's error columns for validated ``X`` (column 0 the
+        row's error, then with ``parts`` the channels' parts)."""
         self._check_score_rows(X)
         with _torch_threads(self.n_threads):
-            parts = _row_contributions(
-                self.vae_, self.lstm_, X, self.mean_, self.scale_,
-                window_size=self.window_size_, n_windows=self.n_windows,
-                aggregation=self.score_aggregation, error_source=self.error_source,
-                error_scale=self.error_scale_, device=self.device_)
-        return _finite(-parts)
+            errors = _score_rows(_Spec.of(self, parts=parts), X,
+                                 lambda part: _standardise(part, self.mean_, self.scale_))
+        return _finite(errors)
 
     def _check_score_rows(self, X):
         _check_scoring_options(self.score_aggregation, self.error_source)
@@ -509,15 +515,6 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
                 f"window_size={self.window_size_} and "
                 f"score_aggregation={self.score_aggregation!r} needs at least {min_rows} rows."
             )
-
-    def _network_scores(self, vae, lstm, X, mean, scale, device):
-        """Scores of validated ``X`` with the given networks and scaling: the one
-        path behind both ``offset_`` (in ``fit``) and ``score_samples``."""
-        with _torch_threads(self.n_threads):
-            return -_row_errors(vae, lstm, X, mean, scale, window_size=self.window_size_,
-                                n_windows=self.n_windows, aggregation=self.score_aggregation,
-                                error_source=self.error_source, error_scale=self.error_scale_,
-                                device=device)
 
     def _scored(self, X):
         """``score_samples``, ``decision_function`` and ``predict`` of ``X`` from one
@@ -564,11 +561,5 @@ def _finite(scores):
     return scores
 
 
-def _check_scoring_options(aggregation, error_source):
-    """Per-row aggregations compare a row with windows that start at or before it;
-    only predicted windows do that without reading later rows."""
-    if aggregation in PER_ROW and error_source != "prediction":
-        raise ValueError(
-            f"score_aggregation={aggregation!r} scores rows by their own errors in predicted "
-            f"windows and needs error_source='prediction' (got {error_source!r}); use a "
-            f"pooled aggregation ({', '.join(map(repr, POOLED))}) with {error_source!r}.")
+def _already_standardised(rows):
+    return rows

@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from ._vae import _encode_means, _negative_elbo
-from ._windowing import _sequence_indices
+from ._scoring._windows import _sequence_indices
+from ._vae import _negative_elbo
 
 logger = logging.getLogger("skvaelstm")
 # Adam moments of the reference: beta2 = 0.95 for the VAE, Keras defaults for the LSTM.
@@ -84,7 +84,11 @@ def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter,
         # torch would fail inside Adam's first step with an obscure RuntimeError
         raise ValueError(f"learning_rate_init={learning_rate:g} is too large: Adam's first "
                          "step overflows float32.")
-    optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate, betas=betas)
+    # foreach: one call per step for all parameters instead of a Python loop
+    # over them; the same arithmetic per element (bit-identical weights on CPU,
+    # checked when chosen), and the single-tensor loop was ~15 % of a default fit
+    optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate, betas=betas,
+                                 foreach=True)
     losses, val_losses = [], []
     best, best_state, stall = math.inf, None, 0
     limit = None  # set from the loss of the untrained network (first batch)
@@ -218,14 +222,10 @@ def _fit_vae(vae, series, split, window_size, sigma, generator, common):
                       betas=_VAE_BETAS, **common)
 
 
-def _fit_lstm(vae, lstm, series, split, window_size, n_windows, common):
-    """Stage 2: the LSTM on latent means of the frozen VAE."""
+def _fit_lstm(lstm, codes, split, window_size, n_windows, common):
+    """Stage 2: the LSTM on the latent means ``codes`` of all windows (frozen VAE)."""
     W = window_size
-    vae.requires_grad_(False)
-    with torch.no_grad():
-        codes = _encode_means(vae, series.unfold(0, W, 1))
-    vae.requires_grad_(True)
-    device = series.device
+    device = codes.device
     train_seq = torch.from_numpy(_sequence_indices(split, W, n_windows)).to(device)
 
     def batch_loss(index):
@@ -233,8 +233,8 @@ def _fit_lstm(vae, lstm, series, split, window_size, n_windows, common):
         return torch.nn.functional.mse_loss(lstm(sequences[:, :-1]), sequences[:, 1:])
 
     validation = None
-    if split < len(series):
-        n_held_out = len(series) - split
+    n_held_out = len(codes) + W - 1 - split
+    if n_held_out > 0:
         # the tail may be shorter than a full sequence: the LSTM is trained
         # on every prefix length, so shorter sequences are valid inputs.
         k = min(n_windows, n_held_out // W)

@@ -24,8 +24,6 @@ _BOTTOM_LENGTH = 6
 _LEAK = 0.2
 # The reference parameterises the posterior std directly, with this floor.
 _STD_FLOOR = 1e-2
-# Windows per encoder pass outside training (bounds activation memory).
-_ENCODE_CHUNK = 8192
 
 
 def _stage_lengths(window_size):
@@ -145,11 +143,3 @@ def _init_weights(module, generator):
         if isinstance(layer, (nn.Conv1d, nn.Linear)):
             nn.init.xavier_uniform_(layer.weight, generator=generator)
             nn.init.zeros_(layer.bias)
-
-
-def _encode_means(vae, windows):
-    """VAE latent means of a (n, channels, window) tensor, in chunks."""
-    if len(windows) == 0:
-        return windows.new_empty(0, vae.encoder.mean.out_features)
-    return torch.cat([vae.encoder(windows[i:i + _ENCODE_CHUNK])[0]
-                      for i in range(0, len(windows), _ENCODE_CHUNK)])

@@ -19,6 +19,8 @@ boolean "is anomaly" mask; sign conventions are handled by the public module.
 
 import numpy as np
 
+from ._window_size import _dominant_period
+
 # TSB-AD evaluates the range-AUC curves at 250 score quantiles (``thre=250``).
 _N_THRESHOLDS = 250
 
@@ -249,27 +251,3 @@ def estimate_sliding_window(x, *, default=125, max_lag=400, max_points=20000):
         raise ValueError("x contains NaN or infinity")
     period = _dominant_period(x, max_lag=max_lag, max_points=max_points)
     return default if period is None else period
-
-
-def _dominant_period(x, *, max_lag=400, max_points=20000):
-    """The period of TSB-AD's ``find_length_rank(x, rank=1)`` rule, or None.
-
-    ``x`` is a finite 1-D float array. None when the autocorrelation has no strict
-    local maximum from lag 3 on, or the highest one lies outside lags 6 .. 303.
-    """
-    x = x[:max_points] - x[:max_points].mean()
-    n = len(x)
-    denominator = np.dot(x, x)
-    if n < 5 or denominator == 0:
-        return None
-    spectrum = np.fft.rfft(x, n=2 * n)
-    acf = np.fft.irfft(spectrum * np.conj(spectrum))[: min(max_lag, n - 1) + 1] / denominator
-    base = 3
-    acf = acf[base:]
-    peaks = np.flatnonzero((acf[1:-1] > acf[:-2]) & (acf[1:-1] > acf[2:])) + 1
-    if len(peaks) == 0:
-        return None
-    best = peaks[np.argmax(acf[peaks])]
-    if best < 3 or best > 300:
-        return None
-    return int(best + base)

@@ -200,7 +200,7 @@ def _metadata(args, table, n_train):
 def _check_training_rows(detector, X):
     """Too few training rows, said in the command line's terms (the estimator's
     own message names Python parameters)."""
-    from ._windowing import _auto_window_size, _min_fit_rows
+    from ._window_size import _auto_window_size, _min_fit_rows
 
     detector._validate_params()
     p = detector.get_params()

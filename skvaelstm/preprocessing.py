@@ -7,7 +7,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._compat import Interval, _fit_context
-from ._windowing import _sliding_windows
+from ._scoring._windows import _sliding_windows
 
 __all__ = ["LagWindows"]
 

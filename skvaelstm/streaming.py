@@ -4,9 +4,10 @@
 out each row's score once it is *final*, i.e. once no later row can change it.
 A final score equals what ``score_samples`` gives that row on the whole series
 received so far, or on any longer one, bit for bit on the CPU, whatever the
-pieces were: every window is encoded, predicted and decoded once, by the same
-functions as in ``score_samples``, and these give a window the same bits in any
-batch of the fixed size ``_scoring._BATCH``; errors are summed in the same order. The
+pieces were: the scorer *is* the engine behind ``score_samples``
+(``skvaelstm._scoring._engine``) with its state kept between updates; every
+window is encoded, predicted and decoded once, in network passes that give a
+window the same bits in any batch, and errors are summed in a fixed order. The
 scorer keeps only the last rows, codes and predicted windows that later rows
 need: its memory depends on ``window_size``, ``n_windows`` and the number of
 channels, not on the length of the stream.
@@ -37,18 +38,18 @@ import torch
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
-from ._detector import _check_scoring_options
 from ._scaling import _standardise
-from ._scoring import _look_ahead, _min_score_rows
-from ._stream_state import _advance, _State
+from ._scoring import _engine
+from ._scoring._engine import _advance, _empty_state, _Spec, _State
+from ._scoring._options import _check_scoring_options, _look_ahead, _min_score_rows
 from ._threads import _torch_threads
 from ._validation import _validate
 
 __all__ = ["StreamScorer"]
 
-# Rows per internal step of a large update (bounds the activations, as the
-# chunks of score_samples do).
-_STEP_ROWS = 8192
+# State arrays of score columns: one column in the scorer (the row's score),
+# 1-D in the model file (the format written before the engine kept columns).
+_COLUMNS = ("window_errors", "warmup", "held")
 
 
 class StreamScorer:
@@ -129,12 +130,8 @@ class StreamScorer:
         W = detector.window_size_
         self.look_ahead = _look_ahead(detector.score_aggregation, W)
         self.min_rows = _min_score_rows(detector.score_aggregation, W)
-        C, code_size = detector.n_features_in_, detector.code_size
-        self._state = _State(
-            n=0, n_scored=0, tail=np.empty((0, C), np.float32),
-            codes=np.empty((0, code_size), np.float32), codes_start=0,
-            predicted=np.empty((0, C, W), np.float32), predicted_start=W,
-            window_errors=np.empty(0), errors_start=0, warmup=None, held=np.empty(0))
+        self._state = _empty_state(_Spec.of(detector), detector.n_features_in_,
+                                   detector.code_size)
 
     @property
     def n_rows_seen_(self):
@@ -173,32 +170,37 @@ class StreamScorer:
         """
         det = self.detector
         Z = self._standardised(rows)
-        state, scored, pending = self._state, [], (np.empty(0), 0)
+        spec = _Spec.of(det)
+        state, scored, pending = self._state, [], np.empty((0, 1))
         with _torch_threads(det.n_threads), torch.inference_mode():
-            for start in range(0, len(Z), _STEP_ROWS):
-                state, errors, pending = _advance(det, state, Z[start:start + _STEP_ROWS])
+            for start in range(0, len(Z), _engine._STEP_ROWS):
+                state, errors, pending = _advance(spec, state,
+                                                  Z[start:start + _engine._STEP_ROWS])
                 scored.append(-errors)           # scores: the lower, the more abnormal
-        scores = np.concatenate(scored) if scored else np.empty(0)
-        pending = (-pending[0], pending[1])
-        if not np.all(np.isfinite(scores)) or not np.all(np.isfinite(pending[0])):
+        scores = np.concatenate(scored) if scored else np.empty((0, 1))
+        pending = -pending
+        if not np.all(np.isfinite(scores)) or not np.all(np.isfinite(pending)):
             raise ValueError("the scores of these rows are not finite: the networks overflow "
                              "on them (values far outside the training data); the scorer "
                              "is unchanged.")
         held = np.concatenate([self._state.held, scores])
         first = self._state.n_scored - len(self._state.held)
+        none = (np.empty(0), state.n)
         if state.n < self.min_rows:
             self._state = replace(state, held=held)
-            return _result(np.empty(0), first, det.offset_, (np.empty(0), state.n))
-        self._state = replace(state, held=np.empty(0))
-        return _result(held, first, det.offset_,
-                       pending if provisional else (np.empty(0), state.n))
+            return _result(np.empty(0), first, det.offset_, none)
+        self._state = replace(state, held=np.empty((0, 1)))
+        return _result(held[:, 0], first, det.offset_,
+                       (pending[:, 0], state.n) if provisional else none)
 
     def _to_document(self, arrays):
         """The state as JSON with its arrays in ``arrays`` (for the model file)."""
         from ._serialization import _encode
 
-        return {name: _encode(value, f"stream.{name}", arrays)
-                for name, value in vars(self._state).items()}
+        values = vars(self._state)
+        return {name: _encode(value[..., 0] if name in _COLUMNS and value is not None
+                              else value, f"stream.{name}", arrays)
+                for name, value in values.items()}
 
     @classmethod
     def _from_document(cls, detector, document, arrays):
@@ -225,6 +227,9 @@ class StreamScorer:
                                    or warmup.shape != (W,) or warmup.dtype != f64):
             raise ValueError("the stream state's warmup does not fit the model.")
         _check_counts(values, W, scorer.min_rows, detector.error_source != "reconstruction")
+        for name in _COLUMNS:
+            if values[name] is not None:
+                values[name] = values[name][:, None]
         scorer._state = _State(**values)
         return scorer
 

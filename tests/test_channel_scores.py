@@ -30,7 +30,7 @@ def fitted3():
 @pytest.mark.parametrize("aggregation, source", OPTIONS)
 @pytest.mark.parametrize("channels", [1, 3])
 def test_channels_add_up_to_the_row_score(aggregation, source, channels, monkeypatch):
-    from skvaelstm import _scoring
+    from skvaelstm._scoring import _engine
 
     X = _spiked(channels=channels)
     det = VAELSTMDetector(**TINY, score_aggregation=aggregation, error_source=source)
@@ -44,7 +44,7 @@ def test_channels_add_up_to_the_row_score(aggregation, source, channels, monkeyp
                                    atol=1e-6)
     # many chunks: the parts still add up (batches of another size change the
     # networks' float32 sums in the last bits, so scores move by ~1e-7 too)
-    monkeypatch.setattr(_scoring, "_CHUNK_WINDOWS", 7)
+    monkeypatch.setattr(_engine, "_STEP_ROWS", 7)
     chunked = det.channel_scores(X)
     np.testing.assert_allclose(chunked.sum(axis=1), det.score_samples(X), rtol=1e-12,
                                atol=1e-12)

@@ -12,7 +12,8 @@ import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from skvaelstm import VAELSTMDetector, _scoring
+from skvaelstm import VAELSTMDetector
+from skvaelstm._scoring import _engine, _errors, _options, _passes
 
 from .conftest import TINY, seasonal
 
@@ -105,13 +106,13 @@ def test_scores_of_a_prefix_do_not_depend_on_later_rows(series, aggregation, sou
     det = VAELSTMDetector(**TINY, score_aggregation=aggregation, error_source=source)
     full = det.fit(series).score_samples(series)
     W = TINY["window_size"]
-    for k in (_scoring._min_score_rows(aggregation, W), 57, 300):
+    for k in (_options._min_score_rows(aggregation, W), 57, 300):
         np.testing.assert_allclose(det.score_samples(series[:k]), full[:k], rtol=1e-5,
                                    atol=1e-7)
     changed = series.copy()
     changed[350:] += 5.0
     np.testing.assert_array_equal(det.score_samples(changed)[:350], full[:350])
-    assert _scoring._look_ahead(aggregation, W) == 0
+    assert _options._look_ahead(aggregation, W) == 0
 
 
 @pytest.mark.parametrize("aggregation", ["window_max", "window_mean"])
@@ -121,7 +122,7 @@ def test_window_pooled_scores_read_exactly_window_size_minus_one_later_rows(
     det = VAELSTMDetector(**TINY, score_aggregation=aggregation, error_source=source)
     full = det.fit(series).score_samples(series)
     W = TINY["window_size"]
-    assert _scoring._look_ahead(aggregation, W) == W - 1
+    assert _options._look_ahead(aggregation, W) == W - 1
     changed = series.copy()
     changed[350:] += 5.0
     scores = det.score_samples(changed)
@@ -175,7 +176,7 @@ def test_pooled_scores_need_a_complete_predicted_window(fitted, series):
 def test_chunked_scoring_equals_unchunked(fitted, monkeypatch):
     X = seasonal(3000, seed=3)
     whole = fitted.score_samples(X)
-    monkeypatch.setattr(_scoring, "_CHUNK_WINDOWS", 37)
+    monkeypatch.setattr(_engine, "_STEP_ROWS", 37)
     np.testing.assert_allclose(fitted.score_samples(X), whole, rtol=1e-5, atol=1e-7)
 
 
@@ -383,7 +384,7 @@ def test_device_parameter():
 def test_channel_errors_combine_geometrically():
     windows = torch.zeros(1, 4, 1)
     scale = np.ones(4)
-    combine = _scoring._channel_errors
+    combine = _errors._channel_errors
     # one channel: the normalised error itself; equal channels: that value
     np.testing.assert_allclose(combine(torch.full((1, 1, 1), 3.0), windows[:, :1], [2.0]), [[4.5]])
     np.testing.assert_allclose(combine(torch.full((1, 4, 1), 2.0), windows, scale), [[4.0]],
@@ -405,7 +406,7 @@ def test_error_scale_is_the_median_error_on_the_validation_tail(series):
     with torch.no_grad():
         means = det.vae_.encoder(windows)[0]
         reconstruction = det.vae_.decoder(means[starts])
-        codes = _scoring._predict_codes(det.lstm_, means, starts, 0, W, det.n_windows)
+        codes = _passes._predict_codes(det.lstm_, means, starts, 0, W, det.n_windows)
         prediction = det.vae_.decoder(codes)
     for row, decoded in enumerate((prediction, reconstruction)):
         errors = (windows[starts] - decoded).square().flatten().double()
@@ -435,13 +436,13 @@ def test_fit_predict_reuses_the_training_scores_of_fit(series, monkeypatch):
 
     expected = VAELSTMDetector(**TINY).fit(series).predict(series)
     calls = []
-    original = _detector._row_errors
+    original = _detector._score_rows
 
     def counted(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(_detector, "_row_errors", counted)
+    monkeypatch.setattr(_detector, "_score_rows", counted)
     with pytest.warns(ConvergenceWarning) as record:
         VAELSTMDetector(**{**TINY, "learning_rate": "constant"}).fit_predict(series)
     assert calls == [1]                      # fit's own pass; no second one for predict

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from skvaelstm import VAELSTMDetector
-from skvaelstm._windowing import _min_fit_rows
+from skvaelstm._window_size import _min_fit_rows
 from skvaelstm.persistence import UntrustedModelFileError, load_model, read_model_info
 
 from .conftest import TINY, Exploit, seasonal

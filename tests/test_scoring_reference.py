@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from skvaelstm import VAELSTMDetector, _scoring
+from skvaelstm import VAELSTMDetector
+from skvaelstm._scoring import _engine
 
 from .conftest import TINY, seasonal
 
@@ -88,7 +89,7 @@ def test_optimised_scores_equal_the_reference(aggregation, n_channels, monkeypat
     for source in sources:
         det.set_params(error_source=source)
         expected = _reference_scores(det, X)
-        monkeypatch.setattr(_scoring, "_CHUNK_WINDOWS", 8192)
+        monkeypatch.setattr(_engine, "_STEP_ROWS", 8192)
         np.testing.assert_allclose(det.score_samples(X), expected, rtol=1e-5, atol=1e-7)
-        monkeypatch.setattr(_scoring, "_CHUNK_WINDOWS", 7)  # many chunks, carried encodings
+        monkeypatch.setattr(_engine, "_STEP_ROWS", 7)  # many steps, carried encodings
         np.testing.assert_allclose(det.score_samples(X), expected, rtol=1e-5, atol=1e-7)

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
-from skvaelstm import VAELSTMDetector, _scoring, streaming
+from skvaelstm import VAELSTMDetector
+from skvaelstm._scoring import _engine, _passes
 from skvaelstm.persistence import ModelFileError, load_model, save_model
 from skvaelstm.streaming import StreamScorer
 
@@ -131,7 +132,7 @@ def test_any_chunking_gives_the_batch_scores(base, stream_data, option, cuts):
 def test_large_updates_are_processed_in_steps(base, stream_data, monkeypatch):
     det = _detector(base, "window_max", "both")
     X = stream_data[N_TRAIN:]
-    monkeypatch.setattr(streaming, "_STEP_ROWS", 7)
+    monkeypatch.setattr(_engine, "_STEP_ROWS", 7)
     result = StreamScorer(det).update(X)
     np.testing.assert_array_equal(result.scores, det.score_samples(X)[result.positions])
 
@@ -145,7 +146,7 @@ def test_score_samples_does_not_depend_on_its_chunks(base, stream_data, monkeypa
     det = _detector(base, aggregation, source)
     X = stream_data[N_TRAIN:]
     expected = det.score_samples(X)
-    monkeypatch.setattr(_scoring, "_CHUNK_WINDOWS", 5)
+    monkeypatch.setattr(_engine, "_STEP_ROWS", 5)
     np.testing.assert_array_equal(det.score_samples(X), expected)
     for n in (40, 77, N_LIVE - 1):   # causal: a prefix scores its rows the same
         if aggregation == "mean":
@@ -154,23 +155,23 @@ def test_score_samples_does_not_depend_on_its_chunks(base, stream_data, monkeypa
 
 @pytest.mark.parametrize("n_channels,window", [(1, 8), (3, 4), (5, 12)])
 def test_networks_give_a_window_the_same_bits_in_any_batch(n_channels, window):
-    # the measured property behind _scoring._BATCH: fixed-size batches make a
+    # the measured property behind _passes._BATCH: fixed-size batches make a
     # window's outputs independent of its batch-mates and its place among them
     X = seasonal(300, n_channels=n_channels)
     det = VAELSTMDetector(**{**TINY, "window_size": window, "max_iter": 1}).fit(X)
     windows = torch.from_numpy(X.astype(np.float32)).unfold(0, window, 1)
     encode = lambda x: det.vae_.encoder(x)[0]  # noqa: E731
     with torch.inference_mode():
-        whole = _scoring._batch_invariant(encode, windows)
+        whole = _passes._batch_invariant(encode, windows)
         for start, stop in [(0, 1), (5, 7), (3, 140), (200, len(windows))]:
-            assert torch.equal(_scoring._batch_invariant(encode, windows[start:stop]),
+            assert torch.equal(_passes._batch_invariant(encode, windows[start:stop]),
                                whole[start:stop])
-        decoded = _scoring._batch_invariant(det.vae_.decoder, whole)
-        assert torch.equal(_scoring._batch_invariant(det.vae_.decoder, whole[9:10]),
+        decoded = _passes._batch_invariant(det.vae_.decoder, whole)
+        assert torch.equal(_passes._batch_invariant(det.vae_.decoder, whole[9:10]),
                            decoded[9:10])
         context = whole[torch.arange(100)[:, None] + torch.tensor([0, window])[None, :]]
-        predicted = _scoring._batch_invariant(det.lstm_, context)
-        assert torch.equal(_scoring._batch_invariant(det.lstm_, context[42:44]),
+        predicted = _passes._batch_invariant(det.lstm_, context)
+        assert torch.equal(_passes._batch_invariant(det.lstm_, context[42:44]),
                            predicted[42:44])
 
 

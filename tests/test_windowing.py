@@ -2,19 +2,19 @@
 
 import numpy as np
 
-from skvaelstm._windowing import (
-    _AUTO_BOUNDS,
-    _AUTO_FALLBACK,
-    _accumulate_row_errors,
-    _auto_window_size,
-    _chronological_split,
+from skvaelstm._scoring._pooling import _accumulate_row_errors, _coverage, _covering_mean
+from skvaelstm._scoring._windows import (
     _context_indices,
     _context_length,
-    _coverage,
-    _covering_mean,
-    _min_fit_rows,
     _sequence_indices,
     _sliding_windows,
+)
+from skvaelstm._window_size import (
+    _AUTO_BOUNDS,
+    _AUTO_FALLBACK,
+    _auto_window_size,
+    _chronological_split,
+    _min_fit_rows,
 )
 
 
@@ -45,17 +45,20 @@ def test_chronological_split_keeps_the_tail():
 
 def test_accumulate_row_errors_along_anti_diagonals():
     # predicted windows start at rows 2, 3, 4 (window 2); the one at 4 runs past row 4
-    errors = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 99.0]])
-    total = np.zeros(5)
+    # column 0 is the error, column 1 a part of it (which rides along with it)
+    errors = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 99.0]])[:, :, None] * [1.0, 0.5]
+    total = np.zeros((5, 2))
     _accumulate_row_errors(errors, 2, "mean", total)
-    np.testing.assert_array_equal(total, [0, 0, 1, 2 + 3, 4 + 5])
+    np.testing.assert_array_equal(total[:, 0], [0, 0, 1, 2 + 3, 4 + 5])
+    np.testing.assert_array_equal(total[:, 1], total[:, 0] / 2)
     np.testing.assert_array_equal(_coverage(np.arange(2, 5), 2), [1, 2, 2])
-    worst = np.full(5, -np.inf)
+    worst = np.full((5, 2), -np.inf)
     _accumulate_row_errors(errors, 2, "max", worst)
-    np.testing.assert_array_equal(worst[2:], [1, 3, 5])
-    newest = np.zeros(5)
+    np.testing.assert_array_equal(worst[2:, 0], [1, 3, 5])
+    np.testing.assert_array_equal(worst[2:, 1], [0.5, 1.5, 2.5])
+    newest = np.zeros((5, 2))
     _accumulate_row_errors(errors, 2, "newest", newest)
-    np.testing.assert_array_equal(newest, [0, 0, 1, 3, 5])
+    np.testing.assert_array_equal(newest[:, 0], [0, 0, 1, 3, 5])
 
 
 def test_covering_mean_in_place_matches_a_direct_mean():
@@ -69,6 +72,10 @@ def test_covering_mean_in_place_matches_a_direct_mean():
         _covering_mean(values, first, last, W, block=block)
         np.testing.assert_allclose(values[first:], expected, rtol=1e-15)
         np.testing.assert_array_equal(values[:first], errors[:first])  # untouched
+        columns = np.stack([errors, 2 * errors], axis=1)  # columns: the same sums
+        _covering_mean(columns, first, last, W, block=block)
+        np.testing.assert_array_equal(columns[:, 0], values)
+        np.testing.assert_array_equal(columns[:, 1], 2 * values)
 
 
 def test_auto_window_size_follows_the_period_within_bounds(monkeypatch):

@@ -1,0 +1,72 @@
+"""The network passes of scoring (and of training's codes): encode, predict, decode.
+
+Every pass is made on exactly ``_BATCH`` windows (the last group of a call
+filled with copies, their outputs dropped). Measured with torch 2.13's CPU
+build, 1 and 2 threads: a window's code, decoded window and LSTM prediction
+change in the last bits with the size of the batch it is in (batches below 3 to
+11 windows, depending on the networks' shapes, take other kernels), but not with
+its place in a batch of a given size nor with the other windows there. So a
+window gets the same bits however many windows a call holds: batch scoring, the
+codes ``fit`` trains the LSTM on, and the live scorer (which sees one new window
+per update) agree bit for bit (tests/test_streaming.py checks both). The size
+trades batch speed against the cost of one live update: a one-off measurement
+while choosing it (defaults, 1 thread, 2 cores) scored ~50k rows/s with 128
+(~66k with 256) and made a one-row live update in ~3.2 ms (p50), of which the
+network passes are ~2 ms with 128 (~3 ms with 256); benchmarks/results/speed.md
+and streaming.md hold the committed measurements.
+"""
+
+import numpy as np
+import torch
+
+from ._windows import _context_indices, _context_length
+
+_BATCH = 128
+
+
+def _batch_invariant(network, inputs):
+    """``network(inputs)`` evaluated in groups of exactly ``_BATCH`` inputs; a
+    short last group is filled up with copies of its first input (their outputs
+    are dropped). ``network`` returns a tensor."""
+    n = len(inputs)
+    if n == 0:
+        return network(inputs)
+    outputs = []
+    for start in range(0, n, _BATCH):
+        group = inputs[start:start + _BATCH]
+        if len(group) < _BATCH:
+            filler = group[:1].expand(_BATCH - len(group), *group.shape[1:])
+            group = torch.cat([group, filler])
+        outputs.append(network(group))
+    return torch.cat(outputs)[:n]
+
+
+def _encode(vae, windows):
+    """VAE latent means of a (n, channels, window) tensor: the one encoder of
+    training (the LSTM's inputs) and scoring."""
+    if len(windows) == 0:
+        return windows.new_empty(0, vae.encoder.mean.out_features)
+    return _batch_invariant(lambda x: vae.encoder(x)[0], windows)
+
+
+def _decode(vae, codes):
+    """Decoded windows (n, channels, window) of latent codes (n, code_size)."""
+    return _batch_invariant(vae.decoder, codes)
+
+
+def _predict_codes(lstm, codes, starts, offset, window_size, n_windows):
+    """LSTM-predicted codes of the windows starting at ``starts``.
+
+    ``codes[i]`` is the VAE mean of the window starting at row ``offset + i``.
+    Windows are grouped by context length, which is shorter than
+    ``n_windows - 1`` only near the start of the series.
+    """
+    lengths = _context_length(starts, window_size, n_windows)
+    predicted = codes.new_empty(len(starts), codes.shape[1])
+    for k in np.unique(lengths):
+        selected = np.flatnonzero(lengths == k)
+        index = _context_indices(starts[selected], int(k), window_size) - offset
+        context = codes[torch.from_numpy(index).to(codes.device)]
+        predicted[torch.from_numpy(selected).to(codes.device)] = \
+            _batch_invariant(lstm, context)[:, -1]
+    return predicted

@@ -1,0 +1,83 @@
+"""How large the windows are and how many rows ``fit`` needs: the model's sizes.
+
+``window_size="auto"`` takes the training data's dominant period (TSB-AD's
+autocorrelation rule, shared with ``skvaelstm.metrics.estimate_sliding_window``,
+which imports it from here: the model never imports the metrics).
+"""
+
+import math
+
+import numpy as np
+
+# window_size="auto": the dominant period times _AUTO_FACTOR, within these
+# bounds; _AUTO_FALLBACK without a period (the paper's window).
+_AUTO_FACTOR = 1.0
+_AUTO_BOUNDS = (16, 96)
+_AUTO_FALLBACK = 48
+
+def _auto_window_size(X, n_windows, early_stopping, validation_fraction):
+    """``window_size="auto"``: the training data's dominant period, bounded.
+
+    The period is TSB-AD's autocorrelation rule (``_dominant_period``) per
+    channel, the median over channels that have one. The window is that period
+    times ``_AUTO_FACTOR`` within ``_AUTO_BOUNDS``, ``_AUTO_FALLBACK`` without
+    a period, and no larger than what ``len(X)`` rows can fit (down to the
+    lower bound; below it ``fit`` reports the rows missing).
+    """
+    periods = [p for p in (_dominant_period(np.asarray(X[:, c], dtype=np.float64))
+                           for c in range(X.shape[1])) if p is not None]
+    window = round(_AUTO_FACTOR * np.median(periods)) if periods else _AUTO_FALLBACK
+    low, high = _AUTO_BOUNDS
+    window = int(min(max(window, low), high))
+    while window > low and _min_fit_rows(window, n_windows, early_stopping,
+                                         validation_fraction) > len(X):
+        window -= 1
+    return window
+
+
+def _min_fit_rows(window_size, n_windows, early_stopping, validation_fraction):
+    """Fewest rows ``fit`` accepts (see the Notes of ``VAELSTMDetector``)."""
+    need_train = window_size * n_windows
+    if not early_stopping:
+        return need_train
+    n = max(need_train + 2 * window_size, math.ceil(2 * window_size / validation_fraction) - 1)
+    while (_chronological_split(n, validation_fraction) < need_train
+           or n - _chronological_split(n, validation_fraction) < 2 * window_size):
+        n += 1
+    return n
+
+def _chronological_split(n_rows, validation_fraction):
+    """Row index where the validation tail starts.
+
+    Early stopping uses the *last* rows of the training series, never a random
+    subset of overlapping windows: in the reference code random validation
+    windows were near-copies of training windows (the reference code's random
+    split of overlapping windows, ``codes/data_loader.py``).
+    Training windows lie entirely before this row and validation windows
+    entirely after it, so the two sets share no rows.
+    """
+    return n_rows - int(np.floor(validation_fraction * n_rows))
+
+
+def _dominant_period(x, *, max_lag=400, max_points=20000):
+    """The period of TSB-AD's ``find_length_rank(x, rank=1)`` rule, or None.
+
+    ``x`` is a finite 1-D float array. None when the autocorrelation has no strict
+    local maximum from lag 3 on, or the highest one lies outside lags 6 .. 303.
+    """
+    x = x[:max_points] - x[:max_points].mean()
+    n = len(x)
+    denominator = np.dot(x, x)
+    if n < 5 or denominator == 0:
+        return None
+    spectrum = np.fft.rfft(x, n=2 * n)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum))[: min(max_lag, n - 1) + 1] / denominator
+    base = 3
+    acf = acf[base:]
+    peaks = np.flatnonzero((acf[1:-1] > acf[:-2]) & (acf[1:-1] > acf[2:])) + 1
+    if len(peaks) == 0:
+        return None
+    best = peaks[np.argmax(acf[peaks])]
+    if best < 3 or best > 300:
+        return None
+    return int(best + base)
