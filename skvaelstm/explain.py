@@ -13,8 +13,8 @@ Examples
 
 import numpy as np
 
-from ._labels import _anomaly_mask
-from ._vus import _segments
+from ._metrics._labels import _anomaly_mask
+from ._metrics._vus import _segments
 
 __all__ = ["rank_channels", "top_channels"]
 

@@ -18,10 +18,10 @@ Examples
 import numpy as np
 from sklearn.utils import column_or_1d
 
+from ._metrics._labels import _anomaly_mask
+from ._metrics._vus import _segments
 from ._tables import _gaps
-from ._vus import _segments
 from .explain import rank_channels
-from .metrics import _anomaly_mask
 
 __all__ = ["plot_anomalies"]
 

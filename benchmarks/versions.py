@@ -1,0 +1,147 @@
+"""Fit time and scoring throughput of this checkout vs an earlier one, in one run.
+
+Each measurement runs in a fresh process whose ``skvaelstm`` is imported from one
+of the two checkouts (``PYTHONPATH``); the two alternate, so that drifts of the
+machine's speed touch both alike. Measured:
+- the default fit (``n_threads=1``, early stopping included) on 10,000 NYC-taxi rows;
+- scoring throughput (rows/s) of that fitted model on 100,000 rows of a noisy
+  daily-like series (median of 3 calls in the same process);
+first on the machine as it is, then next to one CPU-bound process (a busy loop
+on one of the cores), as users' machines rarely are idle.
+
+Usage:  python benchmarks/versions.py --baseline PATH [--repeats 5] [--busy-repeats 3]
+PATH is a checkout of the earlier commit (e.g. ``git worktree add ../old <commit>``).
+Writes benchmarks/results/versions.md and .json.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from _common import git_commit, machine, machine_load, markdown_table, write_results
+
+HERE = Path(__file__).resolve().parents[1]
+SEEDS = (0, 1, 2, 3, 4)
+
+_CHILD = r"""
+import json, sys, time, warnings
+import numpy as np
+warnings.simplefilter("ignore")
+from skvaelstm import VAELSTMDetector
+from skvaelstm.datasets import load_nab
+seed = int(sys.argv[1])
+X = load_nab("nyc_taxi").data[:10000]
+start = time.perf_counter()
+det = VAELSTMDetector(random_state=seed, n_threads=1).fit(X)
+fit_s = time.perf_counter() - start
+rng = np.random.default_rng(0)
+t = np.arange(100_000)
+S = (np.sin(2 * np.pi * t / 288) + 0.1 * rng.standard_normal(len(t)))[:, None]
+S = S * X.std() + X.mean()
+times = []
+for _ in range(3):
+    start = time.perf_counter()
+    det.score_samples(S)
+    times.append(time.perf_counter() - start)
+print(json.dumps({"fit_s": fit_s, "epochs": det.n_iter_.tolist(),
+                  "score_rows_per_s": len(S) / float(np.median(times)),
+                  "offset": det.offset_}))
+"""
+
+
+def _measure(tree, seed):
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(seed)], env=env, cwd=tree,
+                         capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _commit_of(tree):
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=tree, capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def _round(trees, repeats):
+    runs = {name: [] for name in trees}
+    for seed in SEEDS[:repeats]:
+        for name, tree in trees.items():
+            runs[name].append(_measure(tree, seed))
+            print(name, seed, runs[name][-1], file=sys.stderr, flush=True)
+    return runs
+
+
+def _summary(runs):
+    rows, payload = [], {}
+    base, this = runs["baseline"], runs["this"]
+    fit = {k: float(np.median([r["fit_s"] for r in v])) for k, v in runs.items()}
+    speed = {k: float(np.median([r["score_rows_per_s"] for r in v])) for k, v in runs.items()}
+    ratios = [t["fit_s"] / b["fit_s"] for b, t in zip(base, this)]
+    rows.append(["default fit on 10,000 rows, s (median)", f"{fit['baseline']:.2f}",
+                 f"{fit['this']:.2f}", f"{fit['this'] / fit['baseline']:.2f}"])
+    rows.append(["per-seed fit ratio this / baseline (median; min-max)", "", "",
+                 f"{np.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"])
+    rows.append(["scoring 100,000 rows, rows/s (median)", f"{speed['baseline']:,.0f}",
+                 f"{speed['this']:,.0f}", f"{speed['this'] / speed['baseline']:.2f}"])
+    payload.update(fit_s=fit, score_rows_per_s=speed, fit_ratios=ratios, runs=runs)
+    return rows, payload
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", required=True, type=Path)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--busy-repeats", type=int, default=3)
+    args = parser.parse_args()
+    commit = git_commit()                      # read when the run starts
+    trees = {"baseline": args.baseline.resolve(), "this": HERE}
+    baseline_commit = _commit_of(trees["baseline"])
+    load_before = machine_load()
+    quiet = _round(trees, args.repeats)
+    load_quiet = machine_load()
+    busy_loop = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        busy = _round(trees, args.busy_repeats)
+    finally:
+        busy_loop.kill()
+    load_after = machine_load()
+    quiet_rows, quiet_payload = _summary(quiet)
+    busy_rows, busy_payload = _summary(busy)
+    header = ["measure", "baseline", "this", "this / baseline"]
+    markdown = "\n".join([
+        "# This checkout vs an earlier one: fit time and scoring throughput",
+        "",
+        "Written by `benchmarks/versions.py`; do not edit by hand.",
+        f"Command: `python benchmarks/versions.py --baseline {args.baseline} "
+        f"--repeats {args.repeats} --busy-repeats {args.busy_repeats}`",
+        f"This checkout: git commit {commit} (read when the run started).",
+        f"Baseline: git commit {baseline_commit}.",
+        f"Measured on: {machine()}; every measurement in a fresh process, the two "
+        "checkouts alternating.",
+        f"Load average (1/5/15 min) before / after the quiet runs / after the busy runs: "
+        f"{load_before} | {load_quiet} | {load_after}.",
+        "Parameters: VAELSTMDetector defaults with n_threads=1 and random_state = seed; "
+        f"seeds {list(SEEDS[:args.repeats])} (quiet), {list(SEEDS[:args.busy_repeats])} "
+        "(busy); fit on the first 10,000 rows of NYC taxi; scoring on 100,000 rows of "
+        "sin(2 pi t / 288) + 0.1 N(0, 1) (numpy seed 0) in the data's units, median of 3 "
+        "calls.",
+        "",
+        "## On the machine as it is",
+        "",
+        markdown_table(header, quiet_rows),
+        "",
+        "## Next to one CPU-bound process (a busy loop on one core)",
+        "",
+        markdown_table(header, busy_rows),
+    ])
+    path = write_results("versions", {"commit": commit, "baseline_commit": baseline_commit,
+                                      "quiet": quiet_payload, "busy": busy_payload},
+                         markdown)
+    print(path.read_text())
+
+
+if __name__ == "__main__":
+    main()

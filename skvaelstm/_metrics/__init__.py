@@ -1,0 +1,1 @@
+"""Anomaly-detection metrics: the internals of :mod:`skvaelstm.metrics`."""
