@@ -11,15 +11,17 @@ The user's input was refused (exit 2, one ``skvaelstm: error: ...`` line) for:
 - ``OSError``: the operating system refused a file (missing, permission
   denied, disk full), and names it.
 
-Other code raises ``ValueError`` both for bad input and for broken invariants,
-so the command line does not trust the type alone: it converts the errors of
-the few calls whose contract is to judge the user's input into ``InputError``
-at the call (``_input_errors``), and nowhere else. Those calls are the
-estimator's methods (``fit``, ``score_samples``, ``channel_scores``; see
-``_estimator_errors``), the table checks of ``_tables`` and the ``watch``
-loop, whose ``ValueError`` s all refuse the input. Every other exception,
-``ValueError`` included, raised by the command line's own code is a bug: exit
-code 1, with the advice to rerun with ``--verbose`` for the traceback.
+Elsewhere ``ValueError`` means bad input or a broken invariant alike, so it is
+never trusted by itself: the command line calls the checks whose contract is to
+refuse the user's input with ``ValueError`` inside ``_input_errors``, which
+raises their ``ValueError`` s again as ``InputError``. Those checks are the
+estimator's own validation, run on their own before ``fit`` and scoring
+(``_cli_model._check_fit_input``, ``_check_score_input``), the checks of
+``_tables``, and the ``watch`` loop (it refuses bad rows, headers and state
+files with ``ValueError``). Around ``fit`` and scoring themselves only
+``FloatingPointError`` (training diverged) is the user's. Every other
+exception, ``ValueError`` included, is a bug: exit code 1, with the advice to
+rerun with ``--verbose`` for the traceback.
 """
 
 import contextlib
@@ -69,18 +71,17 @@ def _input_errors(*types):
 
 
 def _estimator_errors():
-    """The estimator's refusals of the user's data and options, as ``InputError``.
+    """Around the estimator's ``fit`` and scoring: ``FloatingPointError``, its
+    signal that training diverged with the chosen options, as ``InputError``.
 
-    ``VAELSTMDetector`` raises ``ValueError`` for data it cannot use (scikit-learn's
-    ``validate_data``: non-finite values, a wrong number of channels or other
-    names; too few rows; values too extreme to standardise or to score), for
-    options that cannot work together or here (a per-row score aggregation with
-    reconstructions, a device that is not available, a learning rate that
-    overflows Adam), and ``FloatingPointError`` when training diverges with the
-    chosen options. Its other exceptions (``RuntimeError``, ``TypeError``, ...)
-    are bugs.
+    Its ``ValueError`` s about the data and the options (scikit-learn's
+    ``validate_data``: non-finite values, other channels; too few rows; values
+    too extreme to standardise; options that cannot work together; a device
+    that is not available) are raised by checks that the command line runs
+    first, on their own (``_cli_model._check_fit_input``, ``_check_score_input``):
+    a ``ValueError`` of the call itself is a bug.
     """
-    return _input_errors(ValueError, FloatingPointError)
+    return _input_errors(FloatingPointError)
 
 
 def _table_check(check, *args, **kwargs):

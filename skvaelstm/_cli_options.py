@@ -63,7 +63,7 @@ def _add_model_flags(group):
             continue
         group.add_argument(_flag(name), *_ALIASES.get(name, ()), dest=name, metavar=metavar,
                            help=f"{text} ({_shown(default)})")
-    # before 0.2 --learning-rate was the initial rate and this flag the schedule
+    # in skvaelstm 0.1 --learning-rate was the initial rate and this flag the schedule
     group.add_argument("--learning-rate-schedule", metavar="NAME", help=argparse.SUPPRESS)
 
 
@@ -81,9 +81,8 @@ def _model_options(args, *, note):
     from ._compat import InvalidParameterError
     from ._detector import VAELSTMDetector
 
-    given = {name: getattr(args, name) for name in _MODEL_FLAGS
-             if getattr(args, name) is not None}
-    given.update(_deprecated_learning_rate(args, given, note))
+    given = _deprecated_learning_rate(args, {name: getattr(args, name) for name in _MODEL_FLAGS
+                                             if getattr(args, name) is not None}, note)
     options = {}
     for name, text in given.items():
         flag = _flag(name)
@@ -99,9 +98,10 @@ def _model_options(args, *, note):
 
 
 def _deprecated_learning_rate(args, given, note):
-    """``--learning-rate X`` with a number (the initial rate before 0.2) and
-    ``--learning-rate-schedule``, turned into the current flags with a note."""
-    changed = {}
+    """``given`` (parameter -> text) with ``--learning-rate X`` with a number
+    (the initial rate in skvaelstm 0.1) and ``--learning-rate-schedule`` turned into
+    the current parameters, each with a note."""
+    given = dict(given)
     rate = given.get("learning_rate")
     if rate is not None and _is_number(rate):
         note(f"--learning-rate {rate}: a number as --learning-rate is deprecated; use "
@@ -110,8 +110,7 @@ def _deprecated_learning_rate(args, given, note):
             raise InputError(f"--learning-rate {rate} and --learning-rate-init "
                              f"{given['learning_rate_init']} both set the initial learning "
                              "rate; give only --learning-rate-init.")
-        given.pop("learning_rate")
-        changed["learning_rate_init"] = rate
+        given["learning_rate_init"] = given.pop("learning_rate")
     schedule = args.learning_rate_schedule
     if schedule is not None:
         note(f"--learning-rate-schedule is deprecated; use --learning-rate {schedule}.")
@@ -119,8 +118,8 @@ def _deprecated_learning_rate(args, given, note):
             raise InputError(f"--learning-rate-schedule {schedule} and --learning-rate "
                              f"{given['learning_rate']} both set the schedule; give only "
                              "--learning-rate.")
-        changed["learning_rate"] = schedule
-    return changed
+        given["learning_rate"] = schedule
+    return given
 
 
 def _is_number(text):
@@ -148,10 +147,10 @@ def _as(constraint, text):
 
     from ._compat import Interval, StrOptions
 
-    if constraint is None:
+    if constraint is None or constraint == "random_state":   # both accept None
         if text.lower() == "none":
             return None
-    elif isinstance(constraint, StrOptions):
+    if isinstance(constraint, StrOptions):
         if text in constraint.options:
             return text
     elif isinstance(constraint, Interval):
@@ -174,4 +173,4 @@ def _kind(constraint):
         return "one of " + ", ".join(sorted(map(repr, constraint.options)))
     if isinstance(constraint, Interval):
         return "an integer" if issubclass(constraint.type, Integral) else "a number"
-    return "an integer" if constraint == "random_state" else str(constraint)
+    return "an integer or none" if constraint == "random_state" else str(constraint)

@@ -7,27 +7,28 @@ Sub-commands: ``demo``, ``fit``, ``score``, ``detect`` (fit + score) and
 Exit codes: 0 success; 2 the user's input was refused (a bad option, file,
 column, value or model file: one ``skvaelstm: error: ...`` line on stderr); 1
 an internal error (a bug); 130 interrupted (``watch``: 0, since Ctrl-C is how
-a watch is stopped). The code is decided by the exception's type, never by
-where it was raised:
+a watch is stopped). The code follows the exception's type, never the place it
+was raised (the rule's code: ``_cli_errors``):
 
-- exit 2 for ``skvaelstm.exceptions.InputError`` (the package's own input
-  checks, the options of the command line), ``persistence.ModelFileError``,
+- exit 2 for ``skvaelstm.exceptions.InputError`` (the package's input checks
+  and the command line's options), ``persistence.ModelFileError``,
   scikit-learn's ``InvalidParameterError`` and ``OSError`` (a file the
   operating system refused; it names the file);
-- ``ValueError`` means bad input only where a call's contract says so: the
-  estimator's methods (``fit``, ``score_samples``, ``channel_scores``) refuse
-  the user's data and options with ``ValueError`` and diverging training with
-  ``FloatingPointError``, ``_tables``' checks refuse the file with
-  ``ValueError``, and so does the ``watch`` loop; the command line calls them
-  inside ``_cli_errors._input_errors``, which raises those as ``InputError``;
-- every other exception is a bug (exit 1): a ``ValueError``, ``TypeError`` or
-  ``RuntimeError`` raised by the command line's own code, or one of another
-  type than the above raised by the estimator.
+- a ``ValueError`` is the user's only when raised by a check whose contract is
+  to refuse the input: the estimator's own validation (``validate_data``: non-
+  finite values, other channels; too few rows; values too extreme to
+  standardise; options that do not work together; a device that is not
+  available), which the command line runs on its own before ``fit`` and
+  scoring, the table checks of ``_tables`` and the ``watch`` loop; those calls
+  turn it into ``InputError``. ``fit`` and scoring themselves add only
+  ``FloatingPointError`` (training diverged with the chosen options);
+- every other exception is a bug (exit 1): a ``ValueError`` from numpy, pandas
+  or torch inside ``fit`` or scoring, or any exception of the command line's
+  own code that is not an ``InputError``.
 
-See ``_cli_errors`` for the rule's code. Progress bars are shown when stderr is
-a terminal (``-q``/``--quiet``: never); ``-v``/``--verbose`` shows them anywhere
-and adds full tracebacks; ``-vv`` logs one line per training epoch instead of
-the bars.
+Progress bars are shown when stderr is a terminal (``-q``/``--quiet``: never);
+``-v``/``--verbose`` shows them anywhere and adds full tracebacks; ``-vv`` logs
+one line per training epoch instead of the bars.
 """
 
 import logging
