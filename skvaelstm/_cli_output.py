@@ -1,7 +1,12 @@
-"""What ``skvaelstm score`` and ``detect`` write: the scores CSV, the channels to
-blame (``--explain``) and the plot."""
+"""What the command line writes: the scores CSV of ``skvaelstm score`` and
+``detect``, the channels to blame (``--explain``) and the plot, and the lines
+it prints (results on stdout; notes and warnings on stderr)."""
 
 import os
+import sys
+
+from ._cli_errors import _estimator_errors, _input_errors, _table_check
+from .exceptions import InputError
 
 __all__ = []  # private helper of skvaelstm.cli
 
@@ -16,16 +21,16 @@ def _output_columns(args, table, time_column):
 
     keep = ([time_column] if time_column else []) + list(table.X.columns)
     if args.label_column:
-        _check_columns(table.frame, [args.label_column], args.data)
+        _table_check(_check_columns, table.frame, [args.label_column], args.data)
         keep.append(args.label_column)
     if args.explain is not None and not 1 <= args.explain <= table.X.shape[1]:
-        raise ValueError(f"--explain {args.explain} is outside 1..{table.X.shape[1]} (the "
+        raise InputError(f"--explain {args.explain} is outside 1..{table.X.shape[1]} (the "
                          "channels).")
     added = list(_OUTPUT_COLUMNS) + [f"{kind}_{i}" for i in range(1, (args.explain or 0) + 1)
                                      for kind in ("channel", "share")]
     clash = sorted(set(keep) & set(added))
     if clash:
-        raise ValueError(f"input column(s) {', '.join(map(repr, clash))} would clash with "
+        raise InputError(f"input column(s) {', '.join(map(repr, clash))} would clash with "
                          f"the output columns {', '.join(added)}; rename them.")
     return keep
 
@@ -57,15 +62,19 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
                   train_end=None):
     """Score ``table`` and write its rows from ``first_row`` on (earlier rows are
     context: scored, not written); ``report`` prints the summary lines."""
+    from ._cli_model import _check_score_input
     from ._serialization import _atomic_write
 
     keep = _output_columns(args, table, time_column)
-    scores, decision, predicted = detector._scored(table.X)
+    _check_score_input(detector, table.X)
+    with _estimator_errors():
+        scores, decision, predicted = detector._scored(table.X)
     out = table.frame[keep].iloc[first_row:]
     scores, decision, predicted = scores[first_row:], decision[first_row:], predicted[first_row:]
     parts = blame = None
     if args.explain:
-        parts = detector.channel_scores(table.X)[first_row:]
+        with _estimator_errors():
+            parts = detector.channel_scores(table.X)[first_row:]
         blame = _blame(parts, predicted == -1, list(table.X.columns), args.explain)
     if args.plot:  # before writing the CSV: a plotting error leaves no partial outputs
         figure = _figure(args, table, scores, detector.offset_, predicted, first_row,
@@ -95,7 +104,8 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
 def _matplotlib():
     from .plotting import _require_matplotlib
 
-    return _require_matplotlib("--plot")
+    with _input_errors(ImportError):   # asked for with --plot: the user's setup, not a bug
+        return _require_matplotlib("--plot")
 
 
 def _figure(args, table, scores, threshold, predicted, first_row, train_end, parts=None):
@@ -116,3 +126,20 @@ def _figure(args, table, scores, threshold, predicted, first_row, train_end, par
                  timestamps=None if table.time is None else table.time[first_row:],
                  channel_names=None, title=os.path.basename(args.data), train_end=train_end,
                  score_scale="symlog", channel_scores=parts, top_k=args.explain or 3)
+
+
+def _say(message):
+    print(message, flush=True)
+
+
+def _note(message):
+    print(f"skvaelstm: note: {message}", file=sys.stderr, flush=True)
+
+
+def _warn(message, kind="warning"):
+    print(f"skvaelstm: {kind}: {message}", file=sys.stderr, flush=True)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """``warnings.showwarning`` while a command runs: one line, no source line."""
+    _warn(message)

@@ -1,6 +1,12 @@
-"""The argument parser of the ``skvaelstm`` command and the option conversions."""
+"""The argument parser of the ``skvaelstm`` command.
+
+It imports neither torch nor scikit-learn: ``--help``, ``--version`` and usage
+errors answer at once. The model options are added by ``_cli_options``.
+"""
 
 import argparse
+
+from ._cli_options import _add_model_flags
 
 __all__ = []  # private helper of skvaelstm.cli
 
@@ -31,33 +37,9 @@ def _parser():
     rows.add_argument("--train-until", metavar="TIME", help="train on the rows strictly "
                       "before TIME (default: all rows)")
     rows.add_argument("--train-rows", metavar="N", type=int, help="train on the first N rows")
-    group = model.add_argument_group("model options (defaults: VAELSTMDetector's)")
-    for flag, kind, text in (
-            ("--window-size", _window_size, "rows per window, or auto (48)"),
-            ("--code-size", int, "latent code size (6)"),
-            ("--n-windows", int, "windows per LSTM sequence (12)"),
-            ("--vae-hidden-size", int, "VAE width (64)"),
-            ("--lstm-hidden-size", int, "LSTM units (16)"),
-            ("--max-iter", int, "maximum epochs per stage (25)"),
-            ("--batch-size", int, "mini-batch size (256)"),
-            ("--learning-rate", float, "initial Adam learning rate (0.01)"),
-            ("--learning-rate-schedule", str, "cosine or constant (cosine)"),
-            ("--contamination", _contamination,
-             "share of training rows flagged: auto (1%%) or a number in (0, 0.5]"),
-            ("--score-aggregation", str, "window_max, window_mean: read window_size - 1 "
-             "later rows; trailing_max, trailing_mean, newest, mean, max: causal "
-             "(window_max)"),
-            ("--error-source", str, "both, prediction or reconstruction (both)"),
-            ("--validation-fraction", float, "validation tail share (0.1)"),
-            ("--n-iter-no-change", int, "early-stopping patience (10)"),
-            ("--random-state", int, "seed; fix it for reproducible models (none)"),
-            ("--device", str, "auto, cpu, cuda, cuda:N or mps (auto)"),
-            ("--threads", int, "torch threads for fitting and scoring; more rarely "
-             "help and slow a busy machine down (1)")):
-        metavar = {int: "N", _window_size: "N", float: "X", str: "NAME"}.get(kind, "X")
-        group.add_argument(flag, type=kind, metavar=metavar, help=text)
-    group.add_argument("--no-early-stopping", action="store_true",
-                       help="train on all rows, no validation tail")
+    group = model.add_argument_group("model options: VAELSTMDetector's parameters "
+                                     "(defaults: its own)")
+    _add_model_flags(group)
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--plot", metavar="PNG", help="also write a plot (needs matplotlib)")
     output.add_argument("--label-column", metavar="NAME", help="known anomalies (0/1 or "
@@ -129,36 +111,6 @@ def _parser():
     sub.add_argument("-o", "--output", required=True, metavar="CSV", help="scores CSV")
     sub.add_argument("--save-model", metavar="MODEL", help="also save the model")
     return parser
-
-
-def _model_options(args):
-    options = {name: getattr(args, name) for name in (
-        "window_size", "code_size", "n_windows", "vae_hidden_size", "lstm_hidden_size",
-        "max_iter", "batch_size", "contamination", "score_aggregation", "error_source",
-        "device", "random_state", "validation_fraction", "n_iter_no_change")
-        if getattr(args, name) is not None}
-    if args.threads is not None:
-        options["n_threads"] = args.threads
-    if args.learning_rate is not None:
-        options["learning_rate_init"] = args.learning_rate
-    if args.learning_rate_schedule is not None:
-        options["learning_rate"] = args.learning_rate_schedule
-    options["early_stopping"] = not args.no_early_stopping
-    options["verbose"] = min(args.verbose, 2)
-    return options
-
-
-def _window_size(text):
-    return text if text == "auto" else int(text)
-
-
-def _contamination(text):
-    if text == "auto":
-        return text
-    try:
-        return float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a number, got {text!r}") from None
 
 
 def _column_list(text):

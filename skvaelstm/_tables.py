@@ -1,6 +1,7 @@
 """Reading and checking CSV/Parquet time series for the command line and fleets.
 
-Every problem of the input is raised as ``ValueError`` with one clear line;
+Every problem of the input is raised as ``ValueError`` with one clear line
+(``InputError``, a ``ValueError``, for files that cannot be read as a table);
 the rows are never re-ordered or dropped unless an explicit option says so.
 Rows are numbered as "data rows" from 1, not counting the CSV header.
 """
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ._validation import _first_line
+from .exceptions import InputError
 
 __all__ = []  # private helper of skvaelstm.cli and skvaelstm.fleet
 
@@ -37,36 +39,68 @@ class _Table:
 
 
 def _read_table(path):
-    """A DataFrame from a CSV (possibly compressed) or a Parquet file."""
+    """A DataFrame from a CSV (possibly compressed) or a Parquet file.
+
+    A file that cannot be read as a table raises ``InputError`` naming it (the
+    parser's own first line in the message); the operating system's errors
+    that name the file (missing, permission denied) stay ``OSError``.
+    """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(2, "no such file", path)
     if path.lower().endswith(_PARQUET_SUFFIXES):
-        try:
-            return pd.read_parquet(path)
-        except ImportError as exc:
-            raise ImportError(f"reading {path} needs pyarrow: pip install "
-                              '"skvaelstm[parquet]" (or pip install pyarrow).') from exc
+        return _read_parquet(path)
     try:
         frame = pd.read_csv(path)
     except pd.errors.EmptyDataError:
-        raise ValueError(f"{path} is empty.") from None
+        raise InputError(f"{path} is empty.") from None
     except (pd.errors.ParserError, UnicodeDecodeError, EOFError, zipfile.BadZipFile,
             lzma.LZMAError) as exc:  # EOFError etc.: damaged .gz/.zip/.xz files
-        raise ValueError(f"{path} is not a readable CSV file: {_first_line(exc)}") from None
+        raise _unreadable(path, "CSV", exc) from exc
     except OSError as exc:
         if exc.filename is not None:  # e.g. permission denied: the OS names the file
             raise
         # gzip and bz2 report a damaged file as an OSError without its name
-        raise ValueError(f"{path} is not a readable CSV file: {_first_line(exc)}") from None
+        raise _unreadable(path, "CSV", exc) from exc
     if len(frame.columns) == 1:
         name = str(frame.columns[0])
         separator = next((sep for sep in (";", "\t", "|") if sep in name), None)
         if separator is not None:
-            raise ValueError(
+            raise InputError(
                 f"{path} has a single column {_show(name)}: its fields seem to be separated by "
                 f"{separator!r}, but only comma-separated files are read; convert the file.")
     return frame
+
+
+def _read_parquet(path):
+    try:
+        return pd.read_parquet(path)
+    except ImportError as exc:  # a missing optional dependency, not a bad file
+        raise ImportError(f"reading {path} needs pyarrow: pip install "
+                          '"skvaelstm[parquet]" (or pip install pyarrow).') from exc
+    except OSError as exc:
+        if exc.filename is not None:
+            raise
+        raise _unreadable(path, "Parquet", exc) from exc  # e.g. corrupt compressed pages
+    except _parquet_errors() as exc:
+        raise _unreadable(path, "Parquet", exc) from exc
+
+
+def _parquet_errors():
+    """What reading a damaged Parquet file raises: pyarrow's ArrowInvalid (a
+    ValueError) for a truncated or foreign file, other Arrow errors, and pandas'
+    ValueErrors for damaged metadata."""
+    try:
+        from pyarrow import ArrowException
+    except ImportError:  # another engine (fastparquet) read the file
+        return (ValueError, EOFError)
+    return (ValueError, EOFError, ArrowException)
+
+
+def _unreadable(path, kind, exc):
+    # pyarrow starts with "Could not open Parquet input source '<path>': "
+    reason = re.sub(r"^Could not open .*? input source '.*?': ", "", _first_line(exc))
+    return InputError(f"{path} is not a readable {kind} file: {reason}")
 
 
 def _check_header(frame, path):

@@ -32,8 +32,8 @@ _STEPS_KEPT = 1000
 
 
 def _watch(args, *, note, warn):
+    from ._cli_model import _model_columns  # shared with 'score'
     from ._tables import _GAP_FACTOR
-    from .cli import _model_columns  # shared with 'score' (cli imports this module lazily)
     from .persistence import load_model, read_model_info, save_model
     from .streaming import StreamScorer
 

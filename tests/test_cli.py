@@ -290,13 +290,14 @@ def test_help_shows_the_estimators_current_defaults(capsys):
                         ("--n-windows", "n_windows"), ("--vae-hidden-size", "vae_hidden_size"),
                         ("--lstm-hidden-size", "lstm_hidden_size"), ("--max-iter", "max_iter"),
                         ("--batch-size", "batch_size"),
-                        ("--learning-rate X", "learning_rate_init"),
-                        ("--learning-rate-schedule", "learning_rate"),
+                        ("--learning-rate-init X", "learning_rate_init"),
+                        ("--learning-rate NAME", "learning_rate"),
+                        ("--sigma", "sigma"), ("--tol", "tol"),
                         ("--score-aggregation", "score_aggregation"),
                         ("--error-source", "error_source"),
                         ("--validation-fraction", "validation_fraction"),
                         ("--n-iter-no-change", "n_iter_no_change"),
-                        ("--threads", "n_threads")]:
+                        ("--n-threads N, --threads", "n_threads")]:
         shown = re.search(re.escape(flag) + r"\b.*?\(([^()]*)\)", text).group(1)
         assert shown == f"{defaults[param]:g}" if isinstance(defaults[param], float) \
             else shown == str(defaults[param]), (flag, shown, defaults[param])

@@ -152,7 +152,7 @@ def test_missing_matplotlib_is_reported_before_the_fit(tmp_path, out, capsys, no
 def test_diverging_training_is_a_user_error_without_outputs(tmp_path, out, capsys):
     data = _write(tmp_path / "d.csv", _rows())
     code = main(["detect", str(data), "--time-column", "timestamp", *TINY_ARGS,
-                 "--learning-rate", "1e4", "-o", str(out / "s.csv"),
+                 "--learning-rate-init", "1e4", "-o", str(out / "s.csv"),
                  "--save-model", str(out / "m.skv")])
     assert_user_error(code, capsys.readouterr().err, "training diverged",
                       "lower learning_rate_init")

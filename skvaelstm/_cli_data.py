@@ -1,0 +1,82 @@
+"""The command line's input and output files: the checked table of ``DATA`` (and
+of ``--context``), and the output paths, checked before any long work."""
+
+import os
+
+from ._cli_errors import _input_errors, _table_check
+from ._cli_output import _matplotlib, _note
+from .exceptions import InputError
+
+__all__ = []  # private helper of skvaelstm.cli
+
+
+def _load(args, time_column, columns, *, context=None):
+    """The checked table of ``args.data``; with ``context`` (a file of the rows
+    before it) the table of both and the number of context rows."""
+    import pandas as pd
+
+    from ._tables import _check_columns, _check_header, _prepare
+
+    frame = _read(args.data)
+    exclude = [getattr(args, "label_column", None)]
+    if columns is None and time_column is None and not args.data.lower().endswith(
+            (".parquet", ".pq")):
+        # no column named: the header must look like names
+        _table_check(_check_header, frame, args.data)
+    if columns is None:
+        columns = [c for c in frame.columns if c != time_column and c not in exclude]
+    path, n_context = args.data, 0
+    if context is not None:
+        if len(frame) == 0:
+            raise InputError(f"{args.data} has no data rows.")
+        before = _read(context)
+        _table_check(_check_columns, before,
+                     [c for c in [time_column, *columns] if c is not None], context)
+        n_context = len(before)
+        label = getattr(args, "label_column", None)
+        if label in frame.columns:
+            # context rows are never written nor plotted: a placeholder of the
+            # data's own type keeps the column's type (no NaN turning 0/1 into floats)
+            before = before.assign(**{label: frame[label].iloc[0]})
+        # one table: time order, duplicates and gaps are checked across the seam
+        shared = list(frame.columns.intersection(before.columns))
+        frame = pd.concat([before[shared], frame], ignore_index=True)
+        path = f"{context} + {args.data}"
+    try:
+        table = _table_check(_prepare, frame, path=path, time_column=time_column,
+                             columns=columns, sort=args.sort,
+                             allow_duplicates=args.allow_duplicates,
+                             allow_gaps=args.allow_gaps)
+    except InputError as exc:
+        if context is None:
+            raise
+        raise InputError(f"--context {context} followed by {args.data} (data rows counted "
+                         f"from the first row of {context}, which has {n_context}): "
+                         f"{exc}") from exc
+    for note in table.notes:
+        _note(note)
+    return table, n_context
+
+
+def _read(path):
+    from ._tables import _read_table
+
+    # a Parquet file without pyarrow installed: the user's setup, not a bug
+    with _input_errors(ImportError):
+        return _read_table(path)
+
+
+def _check_outputs(args):
+    for path in (args.output, getattr(args, "plot", None), getattr(args, "save_model", None)):
+        if path:
+            _check_output(path, args.data)
+    if getattr(args, "plot", None):  # before a long fit, not after it
+        _matplotlib()
+
+
+def _check_output(path, data):
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(2, "output folder does not exist", folder)
+    if os.path.exists(path) and os.path.samefile(path, data):
+        raise InputError(f"{path} is the input file; refusing to overwrite it.")

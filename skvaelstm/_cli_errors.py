@@ -1,0 +1,115 @@
+"""The command line's exit policy: which failures are the user's (exit code 2)
+and which are bugs (exit code 1), decided by the exception's type.
+
+The user's input was refused (exit 2, one ``skvaelstm: error: ...`` line) for:
+
+- ``skvaelstm.exceptions.InputError``: the package's own input checks (files
+  that cannot be read as a table, columns, values, options);
+- ``skvaelstm.persistence.ModelFileError``: a damaged, foreign or unsafe model
+  file (to become an ``InputError`` subclass; recognised by type until then);
+- scikit-learn's ``InvalidParameterError``: an option out of its range;
+- ``OSError``: the operating system refused a file (missing, permission
+  denied, disk full), and names it.
+
+Elsewhere ``ValueError`` means bad input or a broken invariant alike, so it is
+never trusted by itself: the command line calls the checks whose contract is to
+refuse the user's input with ``ValueError`` inside ``_input_errors``, which
+raises their ``ValueError`` s again as ``InputError``. Those checks are the
+estimator's own validation, run on their own before ``fit`` and scoring
+(``_cli_model._check_fit_input``, ``_check_score_input``), the checks of
+``_tables``, and the ``watch`` loop (it refuses bad rows, headers and state
+files with ``ValueError``). Around ``fit`` and scoring themselves only
+``FloatingPointError`` (training diverged) is the user's. Every other
+exception, ``ValueError`` included, is a bug: exit code 1, with the advice to
+rerun with ``--verbose`` for the traceback.
+"""
+
+import contextlib
+import sys
+import traceback
+
+from .exceptions import InputError
+
+__all__ = []  # private helper of skvaelstm.cli
+
+_EXIT_OK = 0
+_EXIT_INPUT_ERROR = 2
+_EXIT_INTERNAL_ERROR = 1
+_EXIT_INTERRUPTED = 130
+
+# Exceptions of the user's input besides InputError and OSError, named by module
+# and class: their modules import torch or scikit-learn, and an exception of
+# them can only exist once its module is loaded, so they are never imported here.
+_INPUT_ERROR_CLASSES = (
+    ("skvaelstm.persistence", "ModelFileError"),
+    ("skvaelstm._compat", "InvalidParameterError"),
+)
+
+
+def _is_input_error(exc):
+    """True for the exceptions that say the user's input was refused (see above)."""
+    if isinstance(exc, (InputError, OSError)):
+        return True
+    for module, name in _INPUT_ERROR_CLASSES:
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(exc, getattr(loaded, name)):
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def _input_errors(*types):
+    """Inside the block, exceptions of ``types`` refuse the user's input: raised
+    again as ``InputError`` with the same one-line message (the original stays
+    in the chain, for ``--verbose``)."""
+    try:
+        yield
+    except InputError:
+        raise
+    except types as exc:
+        raise InputError(_describe(exc)) from exc
+
+
+def _estimator_errors():
+    """Around the estimator's ``fit`` and scoring: ``FloatingPointError``, its
+    signal that training diverged with the chosen options, as ``InputError``.
+
+    Its ``ValueError`` s about the data and the options (scikit-learn's
+    ``validate_data``: non-finite values, other channels; too few rows; values
+    too extreme to standardise; options that cannot work together; a device
+    that is not available) are raised by checks that the command line runs
+    first, on their own (``_cli_model._check_fit_input``, ``_check_score_input``):
+    a ``ValueError`` of the call itself is a bug.
+    """
+    return _input_errors(FloatingPointError)
+
+
+def _table_check(check, *args, **kwargs):
+    """``check(*args, **kwargs)``, one of the checks of ``_tables``: the
+    ``ValueError`` s they raise all refuse the input."""
+    with _input_errors(ValueError):
+        return check(*args, **kwargs)
+
+
+def _exit_code(exc, *, show_traceback):
+    """Report ``exc`` on stderr; the exit code."""
+    if show_traceback:
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+    if _is_input_error(exc):
+        _error(_describe(exc))
+        return _EXIT_INPUT_ERROR
+    _error(f"internal error: {type(exc).__name__}: {_describe(exc)}"
+           + ("" if show_traceback else " (run with --verbose for the traceback)"))
+    return _EXIT_INTERNAL_ERROR
+
+
+def _describe(exc):
+    """The message of ``exc`` on one line."""
+    if isinstance(exc, OSError) and exc.strerror and exc.filename:
+        return f"{exc.filename}: {exc.strerror}"
+    text = " ".join(str(exc).split())  # one line, whatever the message
+    return text or type(exc).__name__
+
+
+def _error(message):
+    print(f"skvaelstm: error: {message}", file=sys.stderr, flush=True)

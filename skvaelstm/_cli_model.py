@@ -1,0 +1,132 @@
+"""The model of the command line: fitting it on a table's training rows, the
+metadata its file keeps, and the time column and channels a saved model reads
+(``score`` and ``watch``)."""
+
+import os
+import time
+import warnings
+
+from ._cli_errors import _estimator_errors, _input_errors, _table_check
+from .exceptions import InputError
+
+__all__ = []  # private helper of skvaelstm.cli and skvaelstm._watch
+
+# Rows standardised at a time when checking the rows to score.
+_CHECK_BLOCK = 100_000
+
+
+def _fitted(args, table, options):
+    """The detector with ``options`` fitted on the training rows of ``table``,
+    their number, and the seconds the fit took."""
+    from ._detector import VAELSTMDetector
+
+    n_train = _train_count(args, table)
+    detector = VAELSTMDetector(**options)
+    X = table.X.iloc[:n_train]
+    _check_fit_input(detector, X)
+    started = time.perf_counter()
+    with _estimator_errors():
+        detector.fit(X)
+    seconds = time.perf_counter() - started
+    # progress depends on the terminal the fit ran in; the saved model must not
+    return detector.set_params(verbose=0), n_train, seconds
+
+
+def _train_count(args, table):
+    from ._tables import _train_rows
+
+    return _table_check(_train_rows, table, train_until=args.train_until,
+                        train_rows=args.train_rows)
+
+
+def _metadata(args, table, n_train):
+    """What ``score`` needs to read a new file as the training file was read."""
+    return {"time_column": args.time_column, "columns": list(table.X.columns),
+            "n_train_rows": n_train, "source": os.path.basename(args.data)}
+
+
+def _check_fit_input(detector, X):
+    """Refuse, before the fit, what ``fit`` would refuse about the data and the
+    options, with the estimator's own checks (``fit`` runs them again): their
+    ``ValueError`` s are the user's; those of ``fit`` itself are bugs."""
+    from sklearn.base import clone
+
+    from ._device import _resolve_device
+    from ._scaling import _standardisation
+    from ._scoring._options import _check_scoring_options
+    from ._validation import _validate
+
+    fresh = clone(detector)   # validation records the columns on the estimator
+    with _input_errors(ValueError), warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # fit warns again, once
+        values = _validate(fresh, X, reset=True)
+        _check_scoring_options(detector.score_aggregation, detector.error_source)
+        _resolve_device(detector.device)
+        _standardisation(values)
+    _check_training_rows(detector, X)
+
+
+def _check_score_input(detector, X):
+    """Refuse, before scoring, what the fitted ``detector`` would refuse about
+    ``X`` (see ``_check_fit_input``): other channels, too few rows, values too
+    far from the training data."""
+    from ._scaling import _standardise
+    from ._validation import _validate
+
+    with _input_errors(ValueError), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        values = _validate(detector, X, reset=False)
+        detector._check_score_rows(values)
+        for start in range(0, len(values), _CHECK_BLOCK):  # never a copy of all rows
+            _standardise(values[start:start + _CHECK_BLOCK], detector.mean_, detector.scale_)
+
+
+def _check_training_rows(detector, X):
+    """Too few training rows, said in the command line's terms (the estimator's
+    own message names Python parameters), with the options that would fit. The
+    rule is the estimator's: ``_min_fit_rows`` of the window ``fit`` will use."""
+    from ._window_size import _auto_window_size, _min_fit_rows
+
+    p = detector.get_params()
+    early_stopping, n_windows, fraction = (p["early_stopping"], p["n_windows"],
+                                           p["validation_fraction"])
+
+    def needed(window, early_stopping=early_stopping):
+        return _min_fit_rows(window, n_windows, early_stopping, fraction)
+
+    window = (_auto_window_size(X.to_numpy(), n_windows, early_stopping, fraction)
+              if p["window_size"] == "auto" else p["window_size"])
+    n = len(X)
+    if n >= needed(window):
+        return
+    fitting = [w for w in range(window - 1, 1, -1) if needed(w) <= n]
+    advice = [f"--window-size {fitting[0]} (the largest that fits)"] if fitting else []
+    detail = ""
+    if early_stopping:
+        detail = (f" ({needed(window, False)} to train on, and a validation tail of "
+                  f"--validation-fraction {fraction} of the rows)")
+        advice.append(f"--no-early-stopping (it needs {needed(window, False)} rows: it "
+                      "trains on all rows, no validation tail)")
+    advice.append("fewer --n-windows")
+    raise InputError(
+        f"{n} training rows are too few: with --window-size {window} and --n-windows "
+        f"{n_windows} the model needs at least {needed(window)} rows{detail}. Use more "
+        "rows, or try " + ", or ".join(advice) + ".")
+
+
+def _model_columns(args, detector):
+    """The time column and channels to read: the options, else the model's
+    (its fitted column names, or what its file's metadata recorded)."""
+    from .persistence import ModelFileError, read_model_info
+
+    try:
+        stored = read_model_info(args.model)["metadata"]
+    except ModelFileError:  # a trusted pickle has no stored metadata
+        stored = {}
+    time_column = args.time_column or stored.get("time_column")
+    return time_column, args.columns or _fitted_columns(detector) or stored.get("columns")
+
+
+def _fitted_columns(detector):
+    names = getattr(detector, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]

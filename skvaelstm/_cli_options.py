@@ -1,0 +1,176 @@
+"""The model options of ``skvaelstm fit`` and ``detect``: one flag per parameter
+of ``VAELSTMDetector``, named after it (``learning_rate_init`` is
+``--learning-rate-init``).
+
+``--help`` must answer without importing torch or scikit-learn, so the flags,
+their help and the defaults they show are listed here (the tests hold the list
+equal to ``VAELSTMDetector().get_params()``); the values are read as text and
+converted after parsing by the estimator's ``_parameter_constraints`` (their
+types and choices), then checked by its own parameter validation.
+"""
+
+import argparse
+
+from .exceptions import InputError
+
+__all__ = []  # private helper of skvaelstm.cli
+
+# parameter -> (metavar, help, the default the help shows: the estimator's)
+_MODEL_FLAGS = {
+    "window_size": ("N", "rows per window, or auto", 48),
+    "code_size": ("N", "latent code size", 6),
+    "n_windows": ("N", "windows per LSTM sequence", 12),
+    "vae_hidden_size": ("N", "VAE width", 64),
+    "lstm_hidden_size": ("N", "LSTM units", 16),
+    "sigma": ("X", "standard deviation of the VAE's Gaussian likelihood, in standardised "
+              "units: weighs reconstruction against the KL term", 0.1),
+    "score_aggregation": ("NAME", "window_max, window_mean: read window_size - 1 later "
+                          "rows; trailing_max, trailing_mean, newest, mean, max: causal",
+                          "window_max"),
+    "error_source": ("NAME", "both, prediction or reconstruction", "both"),
+    "contamination": ("X", "share of training rows flagged: auto (1%%) or a number in "
+                      "(0, 0.5]", "auto"),
+    "max_iter": ("N", "maximum epochs per stage", 25),
+    "batch_size": ("N", "mini-batch size", 256),
+    "learning_rate": ("NAME", "learning-rate schedule: cosine or constant", "cosine"),
+    "learning_rate_init": ("X", "initial Adam learning rate", 0.01),
+    "early_stopping": (None, "hold out a validation tail and stop a stage when it stops "
+                       "improving; --no-early-stopping: train on all rows", True),
+    "validation_fraction": ("X", "validation tail share", 0.1),
+    "n_iter_no_change": ("N", "early-stopping patience, in epochs", 10),
+    "tol": ("X", "minimum loss improvement that resets the patience", 1e-4),
+    "device": ("NAME", "auto, cpu, cuda, cuda:N or mps", "auto"),
+    "n_threads": ("N", "torch threads for fitting and scoring, or none: torch's setting; "
+                  "more rarely help and slow a busy machine down", 1),
+    "random_state": ("N", "seed; fix it for reproducible models", None),
+}
+# Parameters without a flag of their own, and the flags that set them.
+_MAPPED_PARAMETERS = {"verbose": ("-v", "--verbose", "-q", "--quiet")}
+# Older spellings of a flag, with the same meaning.
+_ALIASES = {"n_threads": ("--threads",)}
+
+
+def _flag(name):
+    return "--" + name.replace("_", "-")
+
+
+def _add_model_flags(group):
+    """The flags of ``_MODEL_FLAGS`` on an argparse group (values kept as text)."""
+    for name, (metavar, text, default) in _MODEL_FLAGS.items():
+        if metavar is None:   # a boolean: --early-stopping / --no-early-stopping
+            group.add_argument(_flag(name), action=argparse.BooleanOptionalAction,
+                               default=None, help=f"{text} ({_shown(default)})")
+            continue
+        group.add_argument(_flag(name), *_ALIASES.get(name, ()), dest=name, metavar=metavar,
+                           help=f"{text} ({_shown(default)})")
+    # in skvaelstm 0.1 --learning-rate was the initial rate and this flag the schedule
+    group.add_argument("--learning-rate-schedule", metavar="NAME", help=argparse.SUPPRESS)
+
+
+def _shown(default):
+    if default is None:
+        return "none"
+    if isinstance(default, bool):
+        return "on" if default else "off"
+    return f"{default:g}" if isinstance(default, float) else str(default)
+
+
+def _model_options(args, *, note):
+    """The estimator's parameters from the flags given (the defaults are the
+    estimator's own); ``note`` tells of deprecated spellings."""
+    from ._compat import InvalidParameterError
+    from ._detector import VAELSTMDetector
+
+    given = _deprecated_learning_rate(args, {name: getattr(args, name) for name in _MODEL_FLAGS
+                                             if getattr(args, name) is not None}, note)
+    options = {}
+    for name, text in given.items():
+        flag = _flag(name)
+        value = text if isinstance(text, bool) else _converted(
+            flag, text, VAELSTMDetector._parameter_constraints[name])
+        try:   # one parameter at a time: the message names its flag
+            VAELSTMDetector(**{name: value})._validate_params()
+        except InvalidParameterError as exc:
+            raise InputError(f"{flag} {text}: {exc}") from exc
+        options[name] = value
+    options["verbose"] = min(args.verbose, 2)
+    return options
+
+
+def _deprecated_learning_rate(args, given, note):
+    """``given`` (parameter -> text) with ``--learning-rate X`` with a number
+    (the initial rate in skvaelstm 0.1) and ``--learning-rate-schedule`` turned into
+    the current parameters, each with a note."""
+    given = dict(given)
+    rate = given.get("learning_rate")
+    if rate is not None and _is_number(rate):
+        note(f"--learning-rate {rate}: a number as --learning-rate is deprecated; use "
+             f"--learning-rate-init {rate} (--learning-rate now sets the schedule).")
+        if "learning_rate_init" in given:
+            raise InputError(f"--learning-rate {rate} and --learning-rate-init "
+                             f"{given['learning_rate_init']} both set the initial learning "
+                             "rate; give only --learning-rate-init.")
+        given["learning_rate_init"] = given.pop("learning_rate")
+    schedule = args.learning_rate_schedule
+    if schedule is not None:
+        note(f"--learning-rate-schedule is deprecated; use --learning-rate {schedule}.")
+        if "learning_rate" in given:
+            raise InputError(f"--learning-rate-schedule {schedule} and --learning-rate "
+                             f"{given['learning_rate']} both set the schedule; give only "
+                             "--learning-rate.")
+        given["learning_rate"] = schedule
+    return given
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _converted(flag, text, constraints):
+    """``text`` as the first of the parameter's ``constraints`` that reads it;
+    their ranges are checked later, by the estimator's validation."""
+    for constraint in constraints:
+        try:
+            return _as(constraint, text)
+        except ValueError:
+            continue
+    kinds = " or ".join(dict.fromkeys(_kind(c) for c in constraints))
+    raise InputError(f"{flag} {text!r}: expected {kinds}.")
+
+
+def _as(constraint, text):
+    from numbers import Integral
+
+    from ._compat import Interval, StrOptions
+
+    if constraint is None or constraint == "random_state":   # both accept None
+        if text.lower() == "none":
+            return None
+    if isinstance(constraint, StrOptions):
+        if text in constraint.options:
+            return text
+    elif isinstance(constraint, Interval):
+        return int(text) if issubclass(constraint.type, Integral) else float(text)
+    elif constraint == "random_state":
+        return int(text)
+    elif constraint is str:
+        return text
+    raise ValueError(text)
+
+
+def _kind(constraint):
+    from numbers import Integral
+
+    from ._compat import Interval, StrOptions
+
+    if constraint is None:
+        return "none"
+    if isinstance(constraint, StrOptions):
+        return "one of " + ", ".join(sorted(map(repr, constraint.options)))
+    if isinstance(constraint, Interval):
+        return "an integer" if issubclass(constraint.type, Integral) else "a number"
+    return "an integer or none" if constraint == "random_state" else str(constraint)
