@@ -11,17 +11,17 @@ The user's input was refused (exit 2, one ``skvaelstm: error: ...`` line) for:
 - ``OSError``: the operating system refused a file (missing, permission
   denied, disk full), and names it.
 
-Elsewhere ``ValueError`` means bad input or a broken invariant alike, so it is
-never trusted by itself: the command line calls the checks whose contract is to
+The estimator's own input checks (scikit-learn's ``validate_data``: non-finite
+values, other channels; too few rows; values too extreme to standardise;
+options that cannot work together; a device that is not available) raise
+``InputError`` themselves. A plain ``ValueError`` means a broken invariant, so
+it is never trusted by itself: the command line calls the few checks that still
 refuse the user's input with ``ValueError`` inside ``_input_errors``, which
-raises their ``ValueError`` s again as ``InputError``. Those checks are the
-estimator's own validation, run on their own before ``fit`` and scoring
-(``_cli_model._check_fit_input``, ``_check_score_input``), the checks of
-``_tables``, and the ``watch`` loop (it refuses bad rows, headers and state
-files with ``ValueError``). Around ``fit`` and scoring themselves only
-``FloatingPointError`` (training diverged) is the user's. Every other
-exception, ``ValueError`` included, is a bug: exit code 1, with the advice to
-rerun with ``--verbose`` for the traceback.
+raises their ``ValueError`` s again as ``InputError`` (the checks of
+``_tables``, and the ``watch`` loop). Around ``fit`` and scoring
+``FloatingPointError`` (training diverged with the chosen options) is the
+user's too. Every other exception, ``ValueError`` included, is a bug: exit code
+1, with the advice to rerun with ``--verbose`` for the traceback.
 """
 
 import contextlib
@@ -73,14 +73,8 @@ def _input_errors(*types):
 def _estimator_errors():
     """Around the estimator's ``fit`` and scoring: ``FloatingPointError``, its
     signal that training diverged with the chosen options, as ``InputError``.
-
-    Its ``ValueError`` s about the data and the options (scikit-learn's
-    ``validate_data``: non-finite values, other channels; too few rows; values
-    too extreme to standardise; options that cannot work together; a device
-    that is not available) are raised by checks that the command line runs
-    first, on their own (``_cli_model._check_fit_input``, ``_check_score_input``):
-    a ``ValueError`` of the call itself is a bug.
-    """
+    Its refusals of the data and the options are ``InputError`` already; a
+    plain ``ValueError`` of the call is a bug."""
     return _input_errors(FloatingPointError)
 
 

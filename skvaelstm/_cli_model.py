@@ -4,16 +4,11 @@ metadata its file keeps, and the time column and channels a saved model reads
 
 import os
 import time
-import warnings
 
-from ._cli_errors import _estimator_errors, _input_errors, _table_check
+from ._cli_errors import _estimator_errors, _table_check
 from .exceptions import InputError
 
 __all__ = []  # private helper of skvaelstm.cli and skvaelstm._watch
-
-# Rows standardised at a time when checking the rows to score.
-_CHECK_BLOCK = 100_000
-
 
 def _fitted(args, table, options):
     """The detector with ``options`` fitted on the training rows of ``table``,
@@ -23,7 +18,7 @@ def _fitted(args, table, options):
     n_train = _train_count(args, table)
     detector = VAELSTMDetector(**options)
     X = table.X.iloc[:n_train]
-    _check_fit_input(detector, X)
+    _check_training_rows(detector, X)
     started = time.perf_counter()
     with _estimator_errors():
         detector.fit(X)
@@ -43,42 +38,6 @@ def _metadata(args, table, n_train):
     """What ``score`` needs to read a new file as the training file was read."""
     return {"time_column": args.time_column, "columns": list(table.X.columns),
             "n_train_rows": n_train, "source": os.path.basename(args.data)}
-
-
-def _check_fit_input(detector, X):
-    """Refuse, before the fit, what ``fit`` would refuse about the data and the
-    options, with the estimator's own checks (``fit`` runs them again): their
-    ``ValueError`` s are the user's; those of ``fit`` itself are bugs."""
-    from sklearn.base import clone
-
-    from ._device import _resolve_device
-    from ._scaling import _standardisation
-    from ._scoring._options import _check_scoring_options
-    from ._validation import _validate
-
-    fresh = clone(detector)   # validation records the columns on the estimator
-    with _input_errors(ValueError), warnings.catch_warnings():
-        warnings.simplefilter("ignore")   # fit warns again, once
-        values = _validate(fresh, X, reset=True)
-        _check_scoring_options(detector.score_aggregation, detector.error_source)
-        _resolve_device(detector.device)
-        _standardisation(values)
-    _check_training_rows(detector, X)
-
-
-def _check_score_input(detector, X):
-    """Refuse, before scoring, what the fitted ``detector`` would refuse about
-    ``X`` (see ``_check_fit_input``): other channels, too few rows, values too
-    far from the training data."""
-    from ._scaling import _standardise
-    from ._validation import _validate
-
-    with _input_errors(ValueError), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        values = _validate(detector, X, reset=False)
-        detector._check_score_rows(values)
-        for start in range(0, len(values), _CHECK_BLOCK):  # never a copy of all rows
-            _standardise(values[start:start + _CHECK_BLOCK], detector.mean_, detector.scale_)
 
 
 def _check_training_rows(detector, X):

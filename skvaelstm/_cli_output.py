@@ -62,11 +62,9 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
                   train_end=None):
     """Score ``table`` and write its rows from ``first_row`` on (earlier rows are
     context: scored, not written); ``report`` prints the summary lines."""
-    from ._cli_model import _check_score_input
     from ._serialization import _atomic_write
 
     keep = _output_columns(args, table, time_column)
-    _check_score_input(detector, table.X)
     with _estimator_errors():
         scores, decision, predicted = detector._scored(table.X)
     out = table.frame[keep].iloc[first_row:]

@@ -27,6 +27,7 @@ from ._threads import _torch_threads
 from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
 from ._validation import _validate
 from ._window_size import _auto_window_size, _chronological_split, _min_fit_rows
+from .exceptions import InputError
 
 __all__ = ["VAELSTMDetector"]
 
@@ -386,7 +387,7 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
                       f"(validation_fraction={self.validation_fraction}); set "
                       "early_stopping=False to train on all rows"
                       if self.early_stopping else "")
-            raise ValueError(
+            raise InputError(
                 f"n_samples={n_samples} is too few to fit VAELSTMDetector: it needs at least "
                 f"{min_rows} rows (window_size * n_windows = "
                 f"{W * self.n_windows} for training{detail})."
@@ -510,7 +511,7 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         _check_scoring_options(self.score_aggregation, self.error_source)
         min_rows = _min_score_rows(self.score_aggregation, self.window_size_)
         if X.shape[0] < min_rows:
-            raise ValueError(
+            raise InputError(
                 f"n_samples={X.shape[0]} is too few to score: VAELSTMDetector with "
                 f"window_size={self.window_size_} and "
                 f"score_aggregation={self.score_aggregation!r} needs at least {min_rows} rows."
@@ -555,7 +556,7 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
 
 def _finite(scores):
     if not np.all(np.isfinite(scores)):  # never hand out NaN or infinite scores
-        raise ValueError(
+        raise InputError(
             "the scores of X are not finite: the networks overflow on it (X is far "
             "outside the training data, or the model's weights are damaged).")
     return scores

@@ -5,6 +5,8 @@ import warnings
 
 import torch
 
+from .exceptions import InputError
+
 
 def _resolve_device(device):
     """Map ``"auto"``, ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"`` to a device.
@@ -21,19 +23,19 @@ def _resolve_device(device):
     try:
         resolved = torch.device(device)
     except RuntimeError as exc:
-        raise ValueError(f"device={device!r} is not a valid torch device: {exc}") from None
+        raise InputError(f"device={device!r} is not a valid torch device: {exc}") from None
     if resolved.type == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError(f"device={device!r} was requested but CUDA is not available.")
+            raise InputError(f"device={device!r} was requested but CUDA is not available.")
         if resolved.index is not None and resolved.index >= torch.cuda.device_count():
-            raise ValueError(
+            raise InputError(
                 f"device={device!r}: only {torch.cuda.device_count()} CUDA device(s) exist."
             )
     elif resolved.type == "mps":
         if not _mps_available():
-            raise ValueError(f"device={device!r} was requested but MPS is not available.")
+            raise InputError(f"device={device!r} was requested but MPS is not available.")
     elif resolved.type != "cpu":
-        raise ValueError(
+        raise InputError(
             f"device={device!r} is not supported; use 'auto', 'cpu', 'cuda[:N]' or 'mps'.")
     return resolved
 

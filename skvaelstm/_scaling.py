@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from .exceptions import InputError
+
 # Standardised values beyond this cannot be represented safely in float32
 # (squared errors would overflow to inf).
 _MAX_STANDARDISED = 1e15
@@ -26,7 +28,7 @@ def _standardisation(X):
         mean = X.mean(axis=0, dtype=np.float64)
         scale = X.std(axis=0, dtype=np.float64)
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
-        raise ValueError(
+        raise InputError(
             "X has values too large to standardise (the mean or standard deviation "
             "overflows float64); rescale the data."
         )
@@ -48,7 +50,7 @@ def _standardise(X, mean, scale):
     with np.errstate(over="ignore"):  # overflow gives inf, refused below
         Z = (np.asarray(X, dtype=np.float64) - mean) / scale
     if not np.all(np.abs(Z) < _MAX_STANDARDISED):
-        raise ValueError(
+        raise InputError(
             f"X has values more than {_MAX_STANDARDISED:.0e} training standard deviations "
             "from the training mean; they cannot be scored reliably."
         )

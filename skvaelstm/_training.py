@@ -15,6 +15,7 @@ from sklearn.utils import check_random_state
 
 from ._scoring._windows import _sequence_indices
 from ._vae import _negative_elbo
+from .exceptions import InputError
 
 logger = logging.getLogger("skvaelstm")
 # Adam moments of the reference: beta2 = 0.95 for the VAE, Keras defaults for the LSTM.
@@ -82,7 +83,7 @@ def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter,
     """
     if not learning_rate / (1.0 - betas[0]) < float(np.finfo(np.float32).max):
         # torch would fail inside Adam's first step with an obscure RuntimeError
-        raise ValueError(f"learning_rate_init={learning_rate:g} is too large: Adam's first "
+        raise InputError(f"learning_rate_init={learning_rate:g} is too large: Adam's first "
                          "step overflows float32.")
     # foreach: one call per step for all parameters instead of a Python loop
     # over them; the same arithmetic per element (bit-identical weights on CPU,

@@ -3,6 +3,8 @@
 import numpy as np
 from sklearn.utils.validation import validate_data
 
+from .exceptions import InputError
+
 
 def _first_line(exc):
     """The first line of an exception's message (torch's and pandas' can span many)."""
@@ -22,8 +24,9 @@ def _validate(estimator, X, *, reset):
         with np.errstate(over="ignore", invalid="ignore"):
             return validate_data(estimator, X, dtype=[np.float64, np.float32], reset=reset)
     except OverflowError as exc:  # a Python int of hundreds of digits in an object array
-        raise ValueError(f"X has a value too large for float64 ({exc}).") from None
+        raise InputError(f"X has a value too large for float64 ({exc}).") from None
     except (ValueError, TypeError) as exc:
-        # raised again here, so that callers (the command line's exit codes)
-        # can tell input refused by validation from failures deeper inside
-        raise (ValueError if isinstance(exc, ValueError) else TypeError)(str(exc)) from exc
+        # raised again as the package's input error, so that callers (the
+        # command line's exit codes) can tell input refused by validation from
+        # failures deeper inside; TypeError (sparse input) stays what sklearn says
+        raise (InputError if isinstance(exc, ValueError) else TypeError)(str(exc)) from exc

@@ -44,6 +44,7 @@ from ._scoring._engine import _advance, _empty_state, _Spec, _State
 from ._scoring._options import _check_scoring_options, _look_ahead, _min_score_rows
 from ._threads import _torch_threads
 from ._validation import _validate
+from .exceptions import InputError
 
 __all__ = ["StreamScorer"]
 
@@ -180,7 +181,7 @@ class StreamScorer:
         scores = np.concatenate(scored) if scored else np.empty((0, 1))
         pending = -pending
         if not np.all(np.isfinite(scores)) or not np.all(np.isfinite(pending)):
-            raise ValueError("the scores of these rows are not finite: the networks overflow "
+            raise InputError("the scores of these rows are not finite: the networks overflow "
                              "on them (values far outside the training data); the scorer "
                              "is unchanged.")
         held = np.concatenate([self._state.held, scores])

@@ -509,7 +509,7 @@ def test_interrupt_while_computing_the_offset(series, monkeypatch):
         raise KeyboardInterrupt
 
     # both stages train; the interrupt comes while scoring the training rows
-    monkeypatch.setattr(_detector, "_row_errors", interrupt)
+    monkeypatch.setattr(_detector, "_score_rows", interrupt)
     with pytest.raises(KeyboardInterrupt):
         detector.fit(seasonal(300, seed=5))
     _assert_unchanged(detector, snapshot)

@@ -12,6 +12,8 @@ Two families of row scores (see ``VAELSTMDetector``):
   often ordinary noise, the window around it is not.
 """
 
+from ..exceptions import InputError
+
 PER_ROW = ("newest", "mean", "max")
 POOLED = ("window_mean", "window_max", "trailing_mean", "trailing_max")
 SOURCES = ("prediction", "reconstruction", "both")
@@ -31,7 +33,7 @@ def _check_scoring_options(aggregation, error_source):
     """Per-row aggregations compare a row with windows that start at or before it;
     only predicted windows do that without reading later rows."""
     if aggregation in PER_ROW and error_source != "prediction":
-        raise ValueError(
+        raise InputError(
             f"score_aggregation={aggregation!r} scores rows by their own errors in predicted "
             f"windows and needs error_source='prediction' (got {error_source!r}); use a "
             f"pooled aggregation ({', '.join(map(repr, POOLED))}) with {error_source!r}.")
