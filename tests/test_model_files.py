@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from skvaelstm import VAELSTMDetector, persistence
+from skvaelstm import VAELSTMDetector, _model_format, _serialization
 from skvaelstm.persistence import ModelFileError, load_model, read_model_info, save_model
 
 from .conftest import TINY, seasonal
@@ -36,7 +36,7 @@ def test_a_fit_makes_exactly_the_attributes_a_file_may_hold(fitted):
     named = VAELSTMDetector(**TINY).fit(pd.DataFrame(seasonal(200), columns=["load"]))
     for det, extra in ((fitted, set()), (named, {"feature_names_in_"})):
         made = {n for n in vars(det) if n.endswith("_") and not n.startswith("_")}
-        assert made - {"vae_", "lstm_"} == (persistence._REQUIRED_ATTRIBUTES
+        assert made - {"vae_", "lstm_"} == (_model_format._REQUIRED_ATTRIBUTES
                                              | {"window_size_", "error_scale_"} | extra)
 
 
@@ -46,7 +46,7 @@ def _rewrite(source, target, change):
     document = json.loads(payload["document"])
     change(document)
     payload["document"] = json.dumps(document)
-    payload["sha256"] = persistence._digest(payload["document"], payload["arrays"],
+    payload["sha256"] = _serialization._digest(payload["document"], payload["arrays"],
                                             payload["vae_state"], payload["lstm_state"])
     torch.save(payload, target)
     return target
