@@ -8,6 +8,10 @@ mean), so a multi-channel 0.1 model scores on another scale than its threshold
 ``offset_``, a percentile of 0.1's training scores. The file holds neither the
 training rows nor their scores, so the threshold is derived again only from
 training rows the caller gives; without them such a model is refused.
+
+A 0.1 model is recognised by its missing ``error_scale_``, not by the version
+it records: development builds of 0.2 recorded "0.1.0" too
+(tests/data/model_format1.skv is one, with every attribute of 0.2).
 """
 
 import warnings
