@@ -1,6 +1,6 @@
 """skvaelstm: a scikit-learn compatible VAE-LSTM time-series anomaly detector."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["VAELSTMDetector", "__version__"]
 

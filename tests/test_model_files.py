@@ -1,16 +1,27 @@
 """Model files: format compatibility and what loading refuses."""
 
+import copy
 import json
+import re
 import sys
+import warnings
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
-from skvaelstm import VAELSTMDetector, persistence
-from skvaelstm.persistence import ModelFileError, load_model, read_model_info, save_model
+from skvaelstm import VAELSTMDetector, _model_format, _serialization, _trust
+from skvaelstm.exceptions import InputError
+from skvaelstm.persistence import (
+    ModelFileError,
+    ModelUpgradeWarning,
+    load_model,
+    read_model_info,
+    save_model,
+)
 
 from .conftest import TINY, seasonal
 
@@ -36,7 +47,7 @@ def test_a_fit_makes_exactly_the_attributes_a_file_may_hold(fitted):
     named = VAELSTMDetector(**TINY).fit(pd.DataFrame(seasonal(200), columns=["load"]))
     for det, extra in ((fitted, set()), (named, {"feature_names_in_"})):
         made = {n for n in vars(det) if n.endswith("_") and not n.startswith("_")}
-        assert made - {"vae_", "lstm_"} == (persistence._REQUIRED_ATTRIBUTES
+        assert made - {"vae_", "lstm_"} == (_model_format._REQUIRED_ATTRIBUTES
                                              | {"window_size_", "error_scale_"} | extra)
 
 
@@ -46,7 +57,7 @@ def _rewrite(source, target, change):
     document = json.loads(payload["document"])
     change(document)
     payload["document"] = json.dumps(document)
-    payload["sha256"] = persistence._digest(payload["document"], payload["arrays"],
+    payload["sha256"] = _serialization._digest(payload["document"], payload["arrays"],
                                             payload["vae_state"], payload["lstm_state"])
     torch.save(payload, target)
     return target
@@ -86,7 +97,17 @@ def test_unpickling_failures_say_what_failed(tmp_path, monkeypatch):
     assert "skvaelstm_removed_module" not in sys.modules
 
 
+def _as_0_1(document):
+    """A file's document as skvaelstm 0.1 wrote it: without the parameters and
+    attributes added since."""
+    for name in ("error_source", "learning_rate", "n_threads"):
+        document["params"].pop(name)
+    for name in ("window_size_", "error_scale_"):
+        document["attributes"].pop(name)
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.filterwarnings("error::skvaelstm.persistence.ModelUpgradeWarning")
 def test_files_of_skvaelstm_0_1_load_and_score_as_they_did(tmp_path, series):
     # a 0.1 file: per-row "newest" scores, no error_source / learning_rate / n_threads
     # parameters, no window_size_ / error_scale_ attributes
@@ -96,14 +117,7 @@ def test_files_of_skvaelstm_0_1_load_and_score_as_they_did(tmp_path, series):
     det.error_scale_ = np.ones_like(det.error_scale_)
     expected = det.score_samples(series)
     save_model(det, tmp_path / "new.skv")
-
-    def as_0_1(document):
-        for name in ("error_source", "learning_rate", "n_threads"):
-            document["params"].pop(name)
-        for name in ("window_size_", "error_scale_"):
-            document["attributes"].pop(name)
-
-    old = load_model(_rewrite(tmp_path / "new.skv", tmp_path / "old.skv", as_0_1))
+    old = load_model(_rewrite(tmp_path / "new.skv", tmp_path / "old.skv", _as_0_1))
     assert (old.error_source, old.learning_rate, old.n_threads) == ("prediction", "constant",
                                                                      None)
     np.testing.assert_array_equal(old.score_samples(series), expected)
@@ -114,3 +128,123 @@ def test_files_of_skvaelstm_0_1_load_and_score_as_they_did(tmp_path, series):
     joblib.dump(det, tmp_path / "old.joblib")
     np.testing.assert_array_equal(
         load_model(tmp_path / "old.joblib", trusted=True).score_samples(series), expected)
+
+
+# ---------------------------------------------------------------------------
+# multi-channel models of skvaelstm 0.1: their threshold belongs to 0.1's scores
+# ---------------------------------------------------------------------------
+_STALE_OFFSET = -123.0   # stands for 0.1's threshold, which fits no 0.2 score
+
+
+@pytest.fixture(scope="module")
+def two_channels():
+    """A two-channel detector as 0.1 would score it (0.1's options, no error
+    scaling), its training rows, and their scores under this version's channel rule."""
+    X = seasonal(300, n_channels=2)
+    det = VAELSTMDetector(**{**TINY, "score_aggregation": "newest",
+                             "error_source": "prediction", "learning_rate": "constant",
+                             "contamination": 0.1})
+    with pytest.warns(ConvergenceWarning):
+        det.fit(X)
+    det.error_scale_ = np.ones_like(det.error_scale_)
+    return det, X, det.score_samples(X)
+
+
+@pytest.fixture
+def old_file(tmp_path, two_channels):
+    det = copy.deepcopy(two_channels[0])
+    det.offset_ = _STALE_OFFSET
+    save_model(det, tmp_path / "new.skv")
+    return _rewrite(tmp_path / "new.skv", tmp_path / "old.skv", _as_0_1)
+
+
+def test_multi_channel_0_1_files_are_refused_without_their_training_rows(old_file):
+    with pytest.raises(ModelFileError, match="skvaelstm 0.1 with 2 channels.*geometric mean"
+                       ".*load_model\\(path, threshold_data=X_train\\)"):
+        load_model(old_file)
+
+
+def test_multi_channel_0_1_files_get_their_threshold_derived_from_the_training_rows(
+        tmp_path, old_file, two_channels):
+    _, X, scores = two_channels
+    with pytest.warns(ModelUpgradeWarning, match="2 channels.*geometric mean.*derived again "
+                      "from the 300 rows of threshold_data \\(contamination=0.1\\)") as record:
+        det = load_model(old_file, threshold_data=X)
+    assert record[0].filename == __file__      # the warning points at the caller's line
+    assert det.offset_ == np.percentile(scores, 10.0) != _STALE_OFFSET
+    np.testing.assert_array_equal(det.score_samples(X), scores)
+    assert (det.predict(X) == -1).sum() == 30      # the contamination share of the rows
+    # saved again, it is a file of this version: no warning, no data needed
+    save_model(det, tmp_path / "upgraded.skv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ModelUpgradeWarning)
+        assert load_model(tmp_path / "upgraded.skv").offset_ == det.offset_
+
+
+def test_trusted_multi_channel_0_1_pickles_are_upgraded_alike(tmp_path, two_channels):
+    det, X, scores = copy.deepcopy(two_channels)
+    det.offset_ = _STALE_OFFSET
+    for name in ("error_source", "learning_rate", "n_threads", "window_size_",
+                 "error_scale_"):
+        delattr(det, name)
+    joblib.dump(det, tmp_path / "old.joblib")
+    with pytest.raises(ModelFileError, match="skvaelstm 0.1 with 2 channels"):
+        load_model(tmp_path / "old.joblib", trusted=True)
+    with pytest.warns(ModelUpgradeWarning, match="derived again"):
+        loaded = load_model(tmp_path / "old.joblib", trusted=True, threshold_data=X)
+    assert loaded.offset_ == np.percentile(scores, 10.0)
+
+
+def test_threshold_data_is_refused_where_the_threshold_needs_none(tmp_path, fitted, series):
+    save_model(fitted, tmp_path / "m.skv")
+    with pytest.raises(ValueError, match="threshold_data is only for multi-channel models "
+                       "of skvaelstm 0.1"):
+        load_model(tmp_path / "m.skv", threshold_data=series)
+    with pytest.raises(ValueError, match="threshold_data is only"):   # the committed file
+        load_model(DATA / "model_format1.skv", threshold_data=np.load(DATA / "model_format1_X.npy"))
+
+
+def test_threshold_data_that_does_not_fit_the_model_is_refused(old_file):
+    with pytest.raises(ValueError, match="3 features.*expecting 2"):
+        load_model(old_file, threshold_data=seasonal(300, n_channels=3))
+
+
+# ---------------------------------------------------------------------------
+# torch's safe loading
+# ---------------------------------------------------------------------------
+def test_model_file_errors_are_input_errors():
+    assert issubclass(ModelFileError, InputError) and issubclass(InputError, ValueError)
+    assert ModelFileError.__module__ == "skvaelstm.persistence"
+
+
+@pytest.mark.parametrize("version", ["2.5.1", "2.2.0+cpu", "1.13.1", "nightly"])
+def test_a_torch_without_safe_loading_is_refused_by_name(monkeypatch, version):
+    monkeypatch.setattr(torch, "__version__", version)
+    for read in (load_model, read_model_info):
+        with pytest.raises(ModelFileError, match=f"with torch {re.escape(version)}: skvaelstm "
+                           "needs torch >= 2.6.*CVE-2025-32434.*pip install -U 'torch>=2.6'"):
+            read(DATA / "model_format1.skv")
+
+
+@pytest.mark.parametrize("version", ["2.6.0", "2.13.0+cu126", "10.0.0"])
+def test_a_torch_with_safe_loading_reads_files(monkeypatch, version):
+    monkeypatch.setattr(torch, "__version__", version)
+    assert load_model(DATA / "model_format1.skv").n_features_in_ == 2
+
+
+def test_a_torch_lacking_the_dump_inspection_is_refused_not_an_attribute_error(monkeypatch):
+    monkeypatch.delattr(torch.serialization, "get_unsafe_globals_in_checkpoint")
+    with pytest.raises(ModelFileError, match="lacks torch.serialization."
+                       "get_unsafe_globals_in_checkpoint"):
+        load_model(DATA / "model_format1.skv")
+
+
+def test_the_torch_floor_of_the_package_is_the_one_loading_checks():
+    import configparser
+
+    setup = configparser.ConfigParser()
+    setup.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+    torch_requirement, = [line.strip() for line in
+                          setup["options"]["install_requires"].splitlines()
+                          if line.strip().startswith("torch")]
+    assert torch_requirement == "torch>=" + ".".join(map(str, _trust._MIN_TORCH)) == "torch>=2.6"

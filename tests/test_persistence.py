@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
+import skvaelstm
 from skvaelstm import VAELSTMDetector
 from skvaelstm.persistence import (
     ModelFileError,
@@ -59,6 +60,8 @@ def test_file_is_weights_only_and_records_versions(saved, named):
     assert payload["format_version"] == 1
     info = read_model_info(saved)
     assert set(info["versions"]) == {"skvaelstm", "torch", "numpy", "scikit-learn", "python"}
+    assert info["versions"]["skvaelstm"] == skvaelstm.__version__ == "0.2.0"
+    assert info["versions"]["torch"] == torch.__version__
     assert info["params"]["window_size"] == TINY["window_size"]
     assert info["estimator"] == "VAELSTMDetector"
 
