@@ -5,8 +5,8 @@ The user's input was refused (exit 2, one ``skvaelstm: error: ...`` line) for:
 
 - ``skvaelstm.exceptions.InputError``: the package's own input checks (files
   that cannot be read as a table, columns, values, options);
-- ``skvaelstm.persistence.ModelFileError``: a damaged, foreign or unsafe model
-  file (to become an ``InputError`` subclass; recognised by type until then);
+- ``skvaelstm.persistence.ModelFileError`` (an ``InputError``): a damaged,
+  foreign or unsafe model file;
 - scikit-learn's ``InvalidParameterError``: an option out of its range;
 - ``OSError``: the operating system refused a file (missing, permission
   denied, disk full), and names it.
@@ -41,8 +41,7 @@ _EXIT_INTERRUPTED = 130
 # and class: their modules import torch or scikit-learn, and an exception of
 # them can only exist once its module is loaded, so they are never imported here.
 _INPUT_ERROR_CLASSES = (
-    ("skvaelstm.persistence", "ModelFileError"),
-    ("skvaelstm._compat", "InvalidParameterError"),
+    ("sklearn.utils._param_validation", "InvalidParameterError"),
 )
 
 

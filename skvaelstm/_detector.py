@@ -431,8 +431,6 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
                 "learning_rate_init or check the input for extreme values.")
         self.window_size_ = W
         self.error_scale_ = error_scale
-        contamination = (_AUTO_CONTAMINATION if self.contamination == "auto"
-                         else self.contamination)
         self.mean_, self.scale_ = mean, scale
         self.vae_, self.lstm_, self.device_ = vae, lstm, device
         self.n_iter_ = np.array([vae_history["n_iter"], lstm_history["n_iter"]])
@@ -443,7 +441,7 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
             {"vae": vae_history["best_validation_loss"],
              "lstm": lstm_history["best_validation_loss"]} if self.early_stopping else None
         )
-        self.offset_ = float(np.percentile(scores, 100.0 * contamination))
+        self.offset_ = _threshold(scores, self.contamination)
         return scores, [h["not_converged"] for h in (vae_history, lstm_history)
                         if h["not_converged"]]
 
@@ -560,6 +558,12 @@ def _finite(scores):
             "the scores of X are not finite: the networks overflow on it (X is far "
             "outside the training data, or the model's weights are damaged).")
     return scores
+
+
+def _threshold(scores, contamination):
+    """``offset_`` of training scores: their ``contamination`` percentile."""
+    share = _AUTO_CONTAMINATION if contamination == "auto" else contamination
+    return float(np.percentile(scores, 100.0 * share))
 
 
 def _already_standardised(rows):

@@ -76,13 +76,10 @@ def _upgrade_attributes(estimator):
 def _derive_threshold(estimator, path, threshold_data, stacklevel):
     """Set ``offset_`` of an upgraded multi-channel 0.1 model from its training rows,
     as ``fit`` sets it: the ``contamination`` percentile of their scores."""
-    from ._detector import _AUTO_CONTAMINATION
+    from ._detector import _threshold
 
     scores = estimator.score_samples(threshold_data)
-    contamination = (_AUTO_CONTAMINATION if estimator.contamination == "auto"
-                     else estimator.contamination)
-    # the percentile rule of VAELSTMDetector._fit
-    estimator.offset_ = float(np.percentile(scores, 100.0 * contamination))
+    estimator.offset_ = _threshold(scores, estimator.contamination)
     warnings.warn(
         f"{path} holds a model of skvaelstm 0.1 with {estimator.n_features_in_} channels: "
         "its scores now combine the channels by a geometric mean (0.1: the arithmetic "
