@@ -44,7 +44,8 @@ def _check_training_rows(detector, X):
     """Too few training rows, said in the command line's terms (the estimator's
     own message names Python parameters), with the options that would fit. The
     rule is the estimator's: ``_min_fit_rows`` of the window ``fit`` will use."""
-    from ._window_size import _auto_window_size, _min_fit_rows
+    from ._fitting import _window_for
+    from ._window_size import _min_fit_rows
 
     p = detector.get_params()
     early_stopping, n_windows, fraction = (p["early_stopping"], p["n_windows"],
@@ -53,8 +54,7 @@ def _check_training_rows(detector, X):
     def needed(window, early_stopping=early_stopping):
         return _min_fit_rows(window, n_windows, early_stopping, fraction)
 
-    window = (_auto_window_size(X.to_numpy(), n_windows, early_stopping, fraction)
-              if p["window_size"] == "auto" else p["window_size"])
+    window = _window_for(p, X.to_numpy())
     n = len(X)
     if n >= needed(window):
         return

@@ -4,17 +4,15 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions, _fit_context
-from ._device import _DevicePortablePickle, _resolve_device
-from ._networks import _build_networks
-from ._scaling import _standardisation, _standardise
+from ._device import _DevicePortablePickle
+from ._fitting import _fit_model
+from ._scaling import _standardise
 from ._scoring._engine import _score_rows, _Spec
-from ._scoring._errors import _error_scale
 from ._scoring._options import (
     PER_ROW,
     POOLED,
@@ -22,11 +20,8 @@ from ._scoring._options import (
     _check_scoring_options,
     _min_score_rows,
 )
-from ._scoring._passes import _encode
 from ._threads import _torch_threads
-from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
 from ._validation import _validate
-from ._window_size import _auto_window_size, _chronological_split, _min_fit_rows
 from .exceptions import InputError
 
 __all__ = ["VAELSTMDetector"]
@@ -377,73 +372,13 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
     def _fit(self, X):
         X = _validate(self, X, reset=True)
         _check_scoring_options(self.score_aggregation, self.error_source)
-        n_samples = X.shape[0]
-        W = (_auto_window_size(X, self.n_windows, self.early_stopping, self.validation_fraction)
-             if self.window_size == "auto" else self.window_size)
-        min_rows = _min_fit_rows(W, self.n_windows, self.early_stopping,
-                                 self.validation_fraction)
-        if n_samples < min_rows:
-            detail = (f" and a validation tail of >= {2 * W} rows "
-                      f"(validation_fraction={self.validation_fraction}); set "
-                      "early_stopping=False to train on all rows"
-                      if self.early_stopping else "")
-            raise InputError(
-                f"n_samples={n_samples} is too few to fit VAELSTMDetector: it needs at least "
-                f"{min_rows} rows (window_size * n_windows = "
-                f"{W * self.n_windows} for training{detail})."
-            )
-        device = _resolve_device(self.device)
-        mean, scale = _standardisation(X)
-        Z = _standardise(X, mean, scale)
-        # private generators only: torch's global RNG is neither read nor
-        # changed, so concurrent fits in threads cannot take each other's draws
-        shuffle_gen, sample_gen = _make_generators(_seed(self.random_state), device)
-        vae, lstm = _build_networks(X.shape[1], W, self.code_size, self.vae_hidden_size,
-                                    self.lstm_hidden_size, generator=shuffle_gen)
-        vae, lstm = vae.to(device), lstm.to(device)
-        split = (_chronological_split(n_samples, self.validation_fraction)
-                 if self.early_stopping else n_samples)
-        series = torch.from_numpy(Z).to(device)
-        common = dict(max_iter=self.max_iter, batch_size=self.batch_size,
-                      learning_rate=self.learning_rate_init, schedule=self.learning_rate,
-                      n_iter_no_change=self.n_iter_no_change, tol=self.tol,
-                      shuffle_generator=shuffle_gen, device=device, verbose=self.verbose)
-        vae_history = _fit_vae(vae, series, split, W, self.sigma, sample_gen, common)
-        # every window is encoded once: the LSTM trains on these codes, and the
-        # error scale and the training scores below reuse them
-        with torch.no_grad():
-            codes = _encode(vae, series.unfold(0, W, 1))
-        lstm_history = _fit_lstm(lstm, codes, split, W, self.n_windows, common)
-        # the typical error of each channel and source, measured where the
-        # networks did not train (the validation tail; without early stopping,
-        # in-sample on all training rows)
-        error_scale = _error_scale(vae, lstm, series, codes, window_size=W,
-                                   n_windows=self.n_windows,
-                                   first_row=split if split < n_samples else 0)
-        spec = _Spec(vae, lstm, device, W, self.n_windows, self.score_aggregation,
-                     self.error_source, error_scale)
+        fitted, scores, not_converged = _fit_model(self.get_params(), X)
+        for name, value in fitted.items():
+            setattr(self, name, value)
         # as IsolationForest: offset_ is a percentile of the training scores,
         # computed by the engine behind score_samples (check_outliers_train)
-        scores = -_score_rows(spec, Z, _already_standardised, codes)[:, 0]
-        if not np.all(np.isfinite(scores)):
-            raise FloatingPointError(
-                "the trained networks give non-finite scores on the training data; lower "
-                "learning_rate_init or check the input for extreme values.")
-        self.window_size_ = W
-        self.error_scale_ = error_scale
-        self.mean_, self.scale_ = mean, scale
-        self.vae_, self.lstm_, self.device_ = vae, lstm, device
-        self.n_iter_ = np.array([vae_history["n_iter"], lstm_history["n_iter"]])
-        self.loss_curve_ = {"vae": vae_history["loss"], "lstm": lstm_history["loss"]}
-        self.validation_loss_curve_ = {"vae": vae_history["validation_loss"],
-                                       "lstm": lstm_history["validation_loss"]}
-        self.best_validation_loss_ = (
-            {"vae": vae_history["best_validation_loss"],
-             "lstm": lstm_history["best_validation_loss"]} if self.early_stopping else None
-        )
         self.offset_ = _threshold(scores, self.contamination)
-        return scores, [h["not_converged"] for h in (vae_history, lstm_history)
-                        if h["not_converged"]]
+        return scores, not_converged
 
     def score_samples(self, X):
         """Score of each row: the opposite of its prediction error.
@@ -564,7 +499,3 @@ def _threshold(scores, contamination):
     """``offset_`` of training scores: their ``contamination`` percentile."""
     share = _AUTO_CONTAMINATION if contamination == "auto" else contamination
     return float(np.percentile(scores, 100.0 * share))
-
-
-def _already_standardised(rows):
-    return rows

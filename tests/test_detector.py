@@ -432,17 +432,17 @@ def test_window_size_auto_is_chosen_from_the_period_and_stored():
 
 
 def test_fit_predict_reuses_the_training_scores_of_fit(series, monkeypatch):
-    from skvaelstm import _detector
+    from skvaelstm import _fitting
 
     expected = VAELSTMDetector(**TINY).fit(series).predict(series)
     calls = []
-    original = _detector._score_rows
+    original = _fitting._score_rows
 
     def counted(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(_detector, "_score_rows", counted)
+    monkeypatch.setattr(_fitting, "_score_rows", counted)
     with pytest.warns(ConvergenceWarning) as record:
         VAELSTMDetector(**{**TINY, "learning_rate": "constant"}).fit_predict(series)
     assert calls == [1]                      # fit's own pass; no second one for predict

@@ -500,7 +500,7 @@ def test_interrupt_in_the_middle_of_the_lstm_stage(series, monkeypatch):
 
 
 def test_interrupt_while_computing_the_offset(series, monkeypatch):
-    from skvaelstm import _detector
+    from skvaelstm import _fitting
 
     detector = _fitted_copy(series)
     snapshot = _snapshot(detector)
@@ -509,7 +509,7 @@ def test_interrupt_while_computing_the_offset(series, monkeypatch):
         raise KeyboardInterrupt
 
     # both stages train; the interrupt comes while scoring the training rows
-    monkeypatch.setattr(_detector, "_score_rows", interrupt)
+    monkeypatch.setattr(_fitting, "_score_rows", interrupt)
     with pytest.raises(KeyboardInterrupt):
         detector.fit(seasonal(300, seed=5))
     _assert_unchanged(detector, snapshot)

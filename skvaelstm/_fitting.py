@@ -1,0 +1,110 @@
+"""What ``VAELSTMDetector.fit`` does once the input is validated.
+
+The training rows are standardised once and every window is encoded once: the
+LSTM trains on those codes, and the error scale and the training scores (behind
+``offset_``) reuse them. Only the thinned validation windows behind
+``error_scale_`` are predicted and decoded twice (once for the scale, once
+when the training rows are scored with it).
+"""
+
+import numpy as np
+import torch
+
+from ._device import _resolve_device
+from ._networks import _build_networks
+from ._scaling import _standardisation, _standardise
+from ._scoring._engine import _score_rows, _Spec
+from ._scoring._errors import _error_scale
+from ._scoring._passes import _encode
+from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
+from ._window_size import _auto_window_size, _chronological_split, _min_fit_rows
+from .exceptions import InputError
+
+__all__ = []  # private helper of skvaelstm._detector
+
+
+def _window_for(params, X):
+    """The window ``fit`` uses with ``params`` on the rows ``X``."""
+    if params["window_size"] != "auto":
+        return params["window_size"]
+    return _auto_window_size(X, params["n_windows"], params["early_stopping"],
+                             params["validation_fraction"])
+
+
+def _fit_model(params, X):
+    """Fit the networks with the estimator's ``params`` on validated ``X``.
+
+    Returns
+    -------
+    fitted : dict
+        The fitted attributes (``window_size_``, ``error_scale_``, ``mean_``,
+        ``scale_``, ``vae_``, ``lstm_``, ``device_``, ``n_iter_``,
+        ``loss_curve_``, ``validation_loss_curve_``, ``best_validation_loss_``).
+    scores : ndarray of shape (n_samples,)
+        ``score_samples`` of the training rows.
+    not_converged : list of str
+        The messages of stages that stopped at ``max_iter`` still improving.
+    """
+    p = params
+    n_samples = X.shape[0]
+    W = _window_for(p, X)
+    min_rows = _min_fit_rows(W, p["n_windows"], p["early_stopping"], p["validation_fraction"])
+    if n_samples < min_rows:
+        detail = (f" and a validation tail of >= {2 * W} rows "
+                  f"(validation_fraction={p['validation_fraction']}); set "
+                  "early_stopping=False to train on all rows"
+                  if p["early_stopping"] else "")
+        raise InputError(
+            f"n_samples={n_samples} is too few to fit VAELSTMDetector: it needs at least "
+            f"{min_rows} rows (window_size * n_windows = "
+            f"{W * p['n_windows']} for training{detail})."
+        )
+    device = _resolve_device(p["device"])
+    mean, scale = _standardisation(X)
+    Z = _standardise(X, mean, scale)
+    # private generators only: torch's global RNG is neither read nor
+    # changed, so concurrent fits in threads cannot take each other's draws
+    shuffle_gen, sample_gen = _make_generators(_seed(p["random_state"]), device)
+    vae, lstm = _build_networks(X.shape[1], W, p["code_size"], p["vae_hidden_size"],
+                                p["lstm_hidden_size"], generator=shuffle_gen)
+    vae, lstm = vae.to(device), lstm.to(device)
+    split = (_chronological_split(n_samples, p["validation_fraction"])
+             if p["early_stopping"] else n_samples)
+    series = torch.from_numpy(Z).to(device)
+    common = dict(max_iter=p["max_iter"], batch_size=p["batch_size"],
+                  learning_rate=p["learning_rate_init"], schedule=p["learning_rate"],
+                  n_iter_no_change=p["n_iter_no_change"], tol=p["tol"],
+                  shuffle_generator=shuffle_gen, device=device, verbose=p["verbose"])
+    vae_history = _fit_vae(vae, series, split, W, p["sigma"], sample_gen, common)
+    with torch.no_grad():
+        codes = _encode(vae, series.unfold(0, W, 1))
+    lstm_history = _fit_lstm(lstm, codes, split, W, p["n_windows"], common)
+    # the typical error of each channel and source, measured where the
+    # networks did not train (the validation tail; without early stopping,
+    # in-sample on all training rows)
+    error_scale = _error_scale(vae, lstm, series, codes, window_size=W,
+                               n_windows=p["n_windows"],
+                               first_row=split if split < n_samples else 0)
+    spec = _Spec(vae, lstm, device, W, p["n_windows"], p["score_aggregation"],
+                 p["error_source"], error_scale)
+    scores = -_score_rows(spec, Z, _already_standardised, codes)[:, 0]
+    if not np.all(np.isfinite(scores)):
+        raise FloatingPointError(
+            "the trained networks give non-finite scores on the training data; lower "
+            "learning_rate_init or check the input for extreme values.")
+    histories = {"vae": vae_history, "lstm": lstm_history}
+    fitted = {
+        "window_size_": W, "error_scale_": error_scale, "mean_": mean, "scale_": scale,
+        "vae_": vae, "lstm_": lstm, "device_": device,
+        "n_iter_": np.array([h["n_iter"] for h in histories.values()]),
+        "loss_curve_": {k: h["loss"] for k, h in histories.items()},
+        "validation_loss_curve_": {k: h["validation_loss"] for k, h in histories.items()},
+        "best_validation_loss_": ({k: h["best_validation_loss"] for k, h in histories.items()}
+                                  if p["early_stopping"] else None),
+    }
+    return fitted, scores, [h["not_converged"] for h in histories.values()
+                            if h["not_converged"]]
+
+
+def _already_standardised(rows):
+    return rows
