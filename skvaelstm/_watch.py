@@ -5,9 +5,12 @@ Reads a CSV header line, then rows; writes ``TIME,score,decision,label`` lines
 final (``streaming.StreamScorer``), flushed after every read, so it works in a
 pipe. Time stamps must increase; duplicated stamps and gaps follow ``score``'s
 rules (``--allow-duplicates``, ``--allow-gaps``), the usual step being the median
-of the latest steps. A bad row stops the command (exit 2) after what was final
-has been written, or, with ``--skip-bad-rows``, is reported on stderr and
-skipped (the scorer is unchanged by it). Ctrl-C, the end of the input or a closed
+of the latest steps; stamps are read as ``score`` reads them (``_timestamps``).
+A bad row stops the command (exit 2) after what was final has been written,
+leaving the scorer, the clock and the saved place before it (a restart reads it
+again), or, with ``--skip-bad-rows``, is reported on stderr and skipped (the
+scorer is unchanged by it). A followed file that is truncated or replaced is read
+again from its start (``_line_reader``). Ctrl-C, the end of the input or a closed
 output pipe end the command cleanly (exit 0), with every final row written and,
 with ``--state``, the scorer saved to resume later (in the same file: after the
 last line dealt with). Each read's rows are dealt with whole: Ctrl-C waits for them.
