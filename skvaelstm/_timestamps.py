@@ -23,6 +23,8 @@ __all__ = []  # private helper of skvaelstm._tables and skvaelstm._watch
 _NUMBER = "number"
 # An offset not known yet (no stamp read so far).
 _UNKNOWN = "unknown"
+# Stamps per block when looking for the first bad one (read one by one inside it).
+_BLOCK = 4096
 
 
 def _time_format(first):
@@ -92,33 +94,45 @@ def _instants(texts, time_format, offset, *, what, row, earlier=None):
 
 def _refuse(texts, time_format, offset, what, row, earlier):
     """Raise the error about the first stamp that is not a time stamp or whose
-    offset differs from the earlier ones (read one by one: the error's path)."""
+    offset differs from the earlier ones: the blocks of stamps without one are
+    passed over whole, the stamps of the first block with one read one by one."""
     import pandas as pd
 
     from ._tables import _show
 
     first = None   # the position of the first stamp whose offset is known
-    for i, text in enumerate(texts):
-        stamp = pd.to_datetime([text], format=time_format or "mixed", errors="coerce")[0]
-        alone = pd.to_datetime([text], format="mixed", errors="coerce")[0]
-        if stamp is pd.NaT and alone is pd.NaT:
-            raise ValueError(f"{what} has values that are not timestamps (first at "
-                             f"{row(i)}: {_show(text)}).")
-        found = _seconds((stamp if stamp is not pd.NaT else alone).utcoffset())
-        if offset == _UNKNOWN:
-            offset, first = found, i
-            continue
-        if found != offset:
-            before = earlier if first is None else f"{row(first)} ({_show(texts[first])})"
-            raise ValueError(
-                f"{what} mixes stamps {_offset_text(offset)} and {_offset_text(found)}: "
-                f"{before}, then {row(i)} ({_show(text)}); nothing is guessed: "
-                "convert the stamps to one UTC offset (e.g. UTC) first.")
-        if stamp is pd.NaT:   # read alone, it has the offset of the others
-            raise ValueError(f"{what} has values that are not timestamps of the format "
-                             f"{time_format!r} of the first (first at {row(i)}: "
-                             f"{_show(text)}).")
-    raise AssertionError("no stamp to refuse")   # pragma: no cover
+    for start in range(0, len(texts), _BLOCK):
+        block = texts[start:start + _BLOCK]
+        try:
+            parsed = pd.to_datetime(block, format=time_format or "mixed", errors="coerce")
+        except ValueError:   # several offsets
+            parsed = None
+        if parsed is not None and not parsed.isna().any():
+            found = None if parsed.tz is None else _seconds(parsed[0].utcoffset())
+            if offset == _UNKNOWN:
+                offset, first = found, start
+            if found == offset:
+                continue
+        for i, text in enumerate(block, start):
+            stamp = pd.to_datetime([text], format=time_format or "mixed", errors="coerce")[0]
+            alone = pd.to_datetime([text], format="mixed", errors="coerce")[0]
+            if stamp is pd.NaT and alone is pd.NaT:
+                raise ValueError(f"{what} has values that are not timestamps (first at "
+                                 f"{row(i)}: {_show(text)}).")
+            found = _seconds((stamp if stamp is not pd.NaT else alone).utcoffset())
+            if offset == _UNKNOWN:
+                offset, first = found, i
+            if found != offset:
+                before = earlier if first is None else f"{row(first)} ({_show(texts[first])})"
+                raise ValueError(
+                    f"{what} mixes stamps {_offset_text(offset)} and {_offset_text(found)}: "
+                    f"{before}, then {row(i)} ({_show(text)}); nothing is guessed: "
+                    "convert the stamps to one UTC offset (e.g. UTC) first.")
+            if stamp is pd.NaT:   # read alone, it has the offset of the others
+                raise ValueError(f"{what} has values that are not timestamps of the format "
+                                 f"{time_format!r} of the first (first at {row(i)}: "
+                                 f"{_show(text)}).")
+    raise ValueError(f"{what} cannot be read as timestamps.")
 
 
 def _seconds(delta):
