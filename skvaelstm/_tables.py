@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ._timestamps import _parse_times
 from ._validation import _first_line
 from .exceptions import InputError
 
@@ -133,7 +134,7 @@ def _prepare(frame, *, path, time_column=None, columns=None, sort=False,
     time = None
     if time_column is not None:
         _check_columns(frame, [time_column], path)
-        time = _parse_time(frame[time_column], time_column)
+        time = _parse_times(frame[time_column], time_column)
         order = np.argsort(time, kind="stable")
         if sort and np.any(order != np.arange(len(order))):
             moved = int(np.sum(order != np.arange(len(order))))
@@ -168,34 +169,6 @@ def _check_columns(frame, wanted, path):
     duplicated = sorted({n for n in wanted if list(wanted).count(n) > 1})
     if duplicated:
         raise ValueError(f"column(s) given twice: {', '.join(map(repr, duplicated))}.")
-
-
-def _parse_time(values, name):
-    """datetime64[ns] (naive, UTC for zone-aware stamps) or float times."""
-    missing = values.isna().to_numpy()
-    if missing.any():
-        raise ValueError(f"time column {name!r} has {int(missing.sum())} empty value(s) "
-                         f"(first at data row {_row(np.flatnonzero(missing)[0])}).")
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return values.to_numpy(dtype=float)
-    try:
-        parsed = pd.to_datetime(values, errors="coerce", utc=_any_zone(values))
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"time column {name!r} cannot be read as timestamps: {exc}") from None
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        first = np.flatnonzero(bad)[0]
-        raise ValueError(f"time column {name!r} has values that are not timestamps (first at "
-                         f"data row {_row(first)}: {_show(values.iloc[first])}).")
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    return parsed.to_numpy(dtype="datetime64[ns]")
-
-
-def _any_zone(values):
-    # mixed offsets (e.g. across a DST switch) can only be parsed as UTC
-    sample = values.astype(str).str.strip()
-    return bool(sample.str.contains(r"(?:[+-]\d\d:?\d\d|Z)$", regex=True).any())
 
 
 def _check_steps(time, name, allow_duplicates, allow_gaps):

@@ -5,9 +5,12 @@ Reads a CSV header line, then rows; writes ``TIME,score,decision,label`` lines
 final (``streaming.StreamScorer``), flushed after every read, so it works in a
 pipe. Time stamps must increase; duplicated stamps and gaps follow ``score``'s
 rules (``--allow-duplicates``, ``--allow-gaps``), the usual step being the median
-of the latest steps. A bad row stops the command (exit 2) after what was final
-has been written, or, with ``--skip-bad-rows``, is reported on stderr and
-skipped (the scorer is unchanged by it). Ctrl-C, the end of the input or a closed
+of the latest steps; stamps are read as ``score`` reads them (``_timestamps``).
+A bad row stops the command (exit 2) after what was final has been written,
+leaving the scorer, the clock and the saved place before it (a restart reads it
+again), or, with ``--skip-bad-rows``, is reported on stderr and skipped (the
+scorer is unchanged by it). A followed file that is truncated or replaced is read
+again from its start (``_line_reader``). Ctrl-C, the end of the input or a closed
 output pipe end the command cleanly (exit 0), with every final row written and,
 with ``--state``, the scorer saved to resume later (in the same file: after the
 last line dealt with). Each read's rows are dealt with whole: Ctrl-C waits for them.
@@ -23,7 +26,8 @@ import threading
 
 import numpy as np
 
-from ._line_reader import _file_digest, _file_place, _line_batches, _resume_place
+from ._line_reader import _file_digest, _file_place, _Lines, _Reopened, _resume_place
+from ._timestamps import _NUMBER, _UNKNOWN, _instants, _time_format
 
 __all__ = []  # private helper of skvaelstm.cli
 
@@ -67,36 +71,51 @@ def _watch(args, *, note, warn):
     if place is not None:
         note(f"going on in {args.data} after line {place['line']}.")
     where = dict(place or {"line": 0, "offset": 0})   # the last line dealt with
+    source = _Lines(args.data, args.follow, place)
+    again = False   # a followed file read again from its start: its header comes again
     try:
-        for lines in _line_batches(args.data, args.follow, place):
+        for lines in source.batches():
+            if isinstance(lines, _Reopened):
+                note(lines.message)
+                where, again = {"line": 0, "offset": 0}, True
+                continue
             # a batch is dealt with whole or not at all: Ctrl-C waits for its end,
             # so the state saved never holds rows whose scores were not written
             with _interrupts_deferred():
                 rows, labels, numbers, ends = [], [], [], []
+                before, moments = clock.state(), []   # to undo rows the scorer refuses
                 for raw, end in lines:
                     text = raw.rstrip("\r")
                     number = where["line"] + len(ends) + 1
-                    if header is None:
-                        if text.strip():
+                    if (header is None or again) and text.strip():
+                        again, counted = False, header is None and place is not None
+                        if header is None or header.is_header(text):
+                            if header is None:
+                                out.write(f"{time_column or 'row'},score,decision,label\n")
                             header = _Header(text, columns, time_column, args.data)
-                            out.write(f"{time_column or 'row'},score,decision,label\n")
-                        if place is None:   # a resumed file's header was counted before
-                            ends.append(end)
-                        continue
-                    if text.strip():
+                            if not counted:   # a resumed file's header was counted before
+                                ends.append(end)
+                            continue
+                    if header is not None and text.strip():
                         try:
-                            values, label = header.parse(text, clock)
+                            values, label, moment = header.parse(text, clock)
                         except ValueError as exc:
                             stop = _bad_row(number, exc, args.skip_bad_rows, warn, counts)
                             if stop is not None:
-                                break
+                                break   # not dealt with: the clock has not moved
+                            moment = getattr(exc, "moment", None)
                         else:
                             rows.append(values)
                             labels.append(label)
                             numbers.append(number)
+                        if moment is not None:
+                            clock.advance(moment)
+                            moments.append((number, moment))
                     ends.append(end)
                 failed, at = _score_rows(scorer, rows, labels, numbers, pending, out, args,
                                          warn, counts)
+                if at is not None:   # the row the scorer refused and the rows after it
+                    clock.restore(before, [m for n, m in moments if n < at])
                 done = ends if at is None else ends[:at - where["line"] - 1]
                 if done:   # the lines dealt with, up to a row the scorer refused
                     where = {"line": where["line"] + len(done), "offset": done[-1]}
@@ -116,7 +135,7 @@ def _watch(args, *, note, warn):
         if args.state and header is not None:
             save_model(scorer, args.state, metadata={"watch": {
                 "model": model_digest, "pending": list(pending),
-                "alert": counts["alert"], "place": _file_place(args.data, where),
+                "alert": counts["alert"], "place": _file_place(source.identity, where),
                 **clock.state()}})
     if header is None and stop is None:
         source = "standard input" if args.data in (None, "-") else args.data
@@ -225,6 +244,16 @@ def _emit(result, pending, labels, out, alert, warn, counts):
     out.write("".join(lines))
 
 
+class _Refused(ValueError):
+    """A bad row; ``moment`` is its time when that time was in order (a row
+    skipped with --skip-bad-rows then marks its moment as passed, so that the
+    row after it is not taken for a gap)."""
+
+    def __init__(self, message, moment=None):
+        super().__init__(message)
+        self.moment = moment
+
+
 class _Header:
     """Where the channels and the time stamp are in a row of the CSV."""
 
@@ -238,98 +267,122 @@ class _Header:
         label = "standard input" if source in (None, "-") else source
         if columns is None:
             columns = [n for n in names if n != time_column]
-        _check_columns(frame, [c for c in [time_column, *columns] if c is not None], label)
+        self.wanted = [c for c in [time_column, *columns] if c is not None]
+        _check_columns(frame, self.wanted, label)
         self.width = len(names)
         self.channels = [names.index(c) for c in columns]
         self.names = list(columns)
         self.time = None if time_column is None else names.index(time_column)
 
+    def is_header(self, text):
+        """Whether the line names columns (the first line of a file read again:
+        a header, or already a row; a row holds numbers where the names are)."""
+        fields = [field.strip() for field in next(csv.reader([text]))]
+        return any(name in fields for name in self.wanted)
+
     def parse(self, text, clock):
+        """The channel values, the time stamp and its moment (None without a time
+        column) of a row; ``_Refused`` for a bad row. The clock is left unchanged."""
         fields = next(csv.reader([text]))
-        # the time first: a row refused for its values still marks its moment
-        # as passed, so that the row after it is not taken for a gap
-        stamp = None
+        stamp = moment = None
         if self.time is not None and len(fields) > self.time:
             stamp = fields[self.time].strip()
-            clock.check(stamp)
+            moment = clock.check(stamp)
         if len(fields) != self.width:
-            raise ValueError(f"it has {len(fields)} fields, the header {self.width}")
+            raise _Refused(f"it has {len(fields)} fields, the header {self.width}", moment)
         values = []
         for index, name in zip(self.channels, self.names):
             try:
                 value = float(fields[index])
             except ValueError:
-                raise ValueError(f"column {name!r} holds {fields[index]!r}, not a "
-                                 "number") from None
+                raise _Refused(f"column {name!r} holds {fields[index]!r}, not a "
+                               "number", moment) from None
             if not np.isfinite(value):
-                raise ValueError(f"column {name!r} holds {fields[index]!r}; values must "
-                                 "be finite")
+                raise _Refused(f"column {name!r} holds {fields[index]!r}; values must "
+                               "be finite", moment)
             values.append(value)
-        return values, stamp
+        return values, stamp, moment
 
 
 class _Clock:
-    """The time checks of ``score`` for rows arriving one by one."""
+    """The time checks of ``score`` for rows arriving one by one.
+
+    ``check`` reads a stamp and refuses it or returns its moment without changing
+    the clock; ``advance`` makes a moment the last one once its row has been dealt
+    with (scored, or skipped with --skip-bad-rows). A row that stops the command is
+    never dealt with: the clock, like the place saved with --state, stays before it,
+    and a restart reads it again. The stamps' format (inferred from the first row,
+    the rule of ``score``) and UTC offset are kept with the clock."""
 
     def __init__(self, name, allow_duplicates, allow_gaps, gap_factor, resumed):
         self.name, self.gap_factor = name, gap_factor
         self.allow_duplicates, self.allow_gaps = allow_duplicates, allow_gaps
-        self.numeric = resumed.get("numeric")
-        self.last = resumed.get("last")
-        self.steps = collections.deque(resumed.get("steps", []), maxlen=_STEPS_KEPT)
+        self.restore(resumed, [])
 
     def state(self):
-        return {"numeric": self.numeric, "last": self.last, "steps": list(self.steps)}
+        return {"format": self.format, "offset": self.offset, "last": self.last,
+                "steps": list(self.steps)}
+
+    def restore(self, state, moments):
+        """The clock of ``state`` (from ``state()``) moved on by ``moments``."""
+        # states of earlier versions knew whether stamps were numbers, not their format
+        numeric = _NUMBER if state.get("numeric") else _UNKNOWN
+        self.format = state.get("format", numeric)
+        self.offset = state.get("offset", _UNKNOWN)
+        self.last = state.get("last")
+        self.steps = collections.deque(state.get("steps", []), maxlen=_STEPS_KEPT)
+        for moment in moments:
+            self.advance(moment)
 
     def check(self, stamp):
-        """Refuse ``stamp`` (ValueError) unless it may follow the last one; then
-        make it the last one."""
-        value = self._value(stamp)
-        if self.last is not None:
-            step = value - self.last
-            if step < 0:
-                raise ValueError(f"time {stamp!r} comes before the previous row's; rows "
-                                 "must arrive in time order")
-            if step == 0 and not self.allow_duplicates:
-                raise ValueError(f"time {stamp!r} repeats the previous row's (pass "
-                                 "--allow-duplicates to keep such rows)")
-            if (step > 0 and self.steps and not self.allow_gaps
-                    and step > self.gap_factor * float(np.median(self.steps))):
-                self.last = value   # the gap is over: the rows after it are regular
-                raise ValueError(
-                    f"time {stamp!r} leaves a gap of {step:g} {self._unit} after the "
-                    f"previous row (over {self.gap_factor} x the usual step of "
-                    f"{np.median(self.steps):g}); pass --allow-gaps to accept gaps")
-            if step > 0:
-                self.steps.append(step)
-        self.last = value
+        """The moment ``(value, format, offset, step)`` of ``stamp``; ``_Refused``
+        unless it may follow the last one (a gap's moment is in the error: a
+        skipped row ends the gap, the rows after it are regular)."""
+        moment = self._read(stamp)
+        if self.last is None:
+            return moment
+        step = moment[0] - self.last
+        if step < 0:
+            raise _Refused(f"time {stamp!r} comes before the previous row's; rows must "
+                           "arrive in time order")
+        if step == 0:
+            if not self.allow_duplicates:
+                raise _Refused(f"time {stamp!r} repeats the previous row's (pass "
+                               "--allow-duplicates to keep such rows)")
+            return moment
+        if self.steps and not self.allow_gaps and step > self.gap_factor * float(
+                np.median(self.steps)):
+            raise _Refused(
+                f"time {stamp!r} leaves a gap of {step:g} {self._unit} after the "
+                f"previous row (over {self.gap_factor} x the usual step of "
+                f"{np.median(self.steps):g}); pass --allow-gaps to accept gaps", moment)
+        return (*moment[:3], step)
+
+    def advance(self, moment):
+        self.last, self.format, self.offset, step = moment
+        if step is not None:
+            self.steps.append(step)
 
     @property
     def _unit(self):
-        return "" if self.numeric else "s"
+        return "" if self.format == _NUMBER else "s"
 
-    def _value(self, stamp):
-        """Seconds since 1970 (naive stamps as UTC) or the number itself."""
-        import pandas as pd
-
-        if self.numeric is None:
+    def _read(self, stamp):
+        """The moment of ``stamp`` without a step: seconds since 1970 in UTC, or
+        the number itself; the format and offset of the stamps from now on."""
+        if not stamp:
+            raise _Refused(f"time {stamp!r} is empty")
+        time_format = _time_format(stamp) if self.format == _UNKNOWN else self.format
+        if time_format == _NUMBER:
             try:
-                float(stamp)
-                self.numeric = True
-            except ValueError:
-                self.numeric = False
-        try:
-            if self.numeric:
                 value = float(stamp)
-                if not np.isfinite(value):
-                    raise ValueError
-                return value
-            parsed = pd.Timestamp(stamp)
-        except (TypeError, ValueError):
-            raise ValueError(f"time {stamp!r} is not a "
-                             f"{'number' if self.numeric else 'timestamp'}") from None
-        if parsed is pd.NaT:
-            raise ValueError(f"time {stamp!r} is empty")
-        if parsed.tzinfo is not None:
-            parsed = parsed.tz_convert("UTC").tz_localize(None)
-        return parsed.value / 1e9
+            except ValueError:
+                value = np.nan
+            if not np.isfinite(value):
+                raise _Refused(f"time {stamp!r} is not a number")
+            return value, time_format, None, None
+        (nanoseconds,), offset = _instants(
+            np.array([stamp], dtype=object), time_format, self.offset,
+            what=f"time column {self.name!r}", row=lambda _: "this row",
+            earlier="the rows before")
+        return nanoseconds / 1e9, time_format, offset, None

@@ -4,7 +4,6 @@ alerts, restarts, following a growing file and Ctrl-C."""
 import io
 import os
 import signal
-import subprocess
 import sys
 
 import numpy as np
@@ -15,6 +14,7 @@ from skvaelstm import VAELSTMDetector
 from skvaelstm.cli import main
 from skvaelstm.persistence import save_model
 
+from ._helpers import Child
 from .conftest import TINY, seasonal
 from .test_cli import TINY_ARGS
 
@@ -175,26 +175,19 @@ def test_usage_errors(tmp_path, model, monkeypatch, capsys):
     assert code == 2 and "standard input has no column 'timestamp'" in err
 
 
-def _start(args, cwd):
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    return subprocess.Popen([sys.executable, "-m", "skvaelstm", *map(str, args)], cwd=cwd,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env)
-
-
 @pytest.mark.slow
 def test_rows_come_out_as_soon_as_they_are_final_in_a_pipe(tmp_path, model):
     lines = (tmp_path / "live.csv").read_text().splitlines()
-    process = _start(["watch", "-m", model], tmp_path)
-    process.stdin.write(lines[0] + "\n")
-    for line in lines[1:20]:
-        process.stdin.write(line + "\n")
-    process.stdin.flush()
-    # 19 rows in, the input still open: rows 0 .. 15 are final and written now
-    out = [process.stdout.readline() for _ in range(17)]
-    assert out[0].startswith("timestamp,score") and out[-1].startswith(lines[16][:19])
-    process.stdin.close()
-    assert process.wait(60) == 0
+    with Child(["watch", "-m", model], tmp_path) as child:
+        child.stdin.write(lines[0] + "\n")
+        for line in lines[1:20]:
+            child.stdin.write(line + "\n")
+        child.stdin.flush()
+        # 19 rows in, the input still open: rows 0 .. 15 are final and written now
+        out = child.stdout.lines(17)
+        assert out[0].startswith("timestamp,score") and out[-1].startswith(lines[16][:19])
+        child.stdin.close()
+        assert child.wait() == 0
 
 
 @pytest.mark.slow
@@ -202,15 +195,15 @@ def test_follow_a_growing_file_and_stop_with_ctrl_c(tmp_path, model):
     lines = (tmp_path / "live.csv").read_text().splitlines()
     grow = tmp_path / "grow.csv"
     grow.write_text("\n".join(lines[:41]) + "\n")
-    process = _start(["watch", grow, "--follow", "-m", model, "--state",
-                      tmp_path / "s.skv"], tmp_path)
-    first = [process.stdout.readline() for _ in range(38)]   # header + 40 - 3 rows
-    with open(grow, "a") as handle:
-        handle.write("\n".join(lines[41:81]) + "\n")
-    more = [process.stdout.readline() for _ in range(40)]
-    process.send_signal(signal.SIGINT)
-    assert process.wait(60) == 0
-    err = process.stderr.read()
+    with Child(["watch", grow, "--follow", "-m", model, "--state", tmp_path / "s.skv"],
+               tmp_path) as child:
+        first = child.stdout.lines(38)   # header + 40 - 3 rows
+        with open(grow, "a") as handle:
+            handle.write("\n".join(lines[41:81]) + "\n")
+        more = child.stdout.lines(40)
+        child.process.send_signal(signal.SIGINT)
+        assert child.wait() == 0
+        err = child.stderr.rest()
     assert "stopped (Ctrl-C)" in err and "80 rows read, 77 scores written" in err
     assert first[1].startswith(lines[1].split(",")[0])
     assert more[-1].startswith(lines[77].split(",")[0])
