@@ -3,7 +3,7 @@ of ``--context``), and the output paths, checked before any long work."""
 
 import os
 
-from ._cli_errors import _input_errors, _table_check
+from ._cli_errors import _input_errors
 from ._cli_output import _matplotlib, _note
 from .exceptions import InputError
 
@@ -22,7 +22,7 @@ def _load(args, time_column, columns, *, context=None):
     if columns is None and time_column is None and not args.data.lower().endswith(
             (".parquet", ".pq")):
         # no column named: the header must look like names
-        _table_check(_check_header, frame, args.data)
+        _check_header(frame, args.data)
     if columns is None:
         columns = [c for c in frame.columns if c != time_column and c not in exclude]
     path, n_context = args.data, 0
@@ -30,7 +30,7 @@ def _load(args, time_column, columns, *, context=None):
         if len(frame) == 0:
             raise InputError(f"{args.data} has no data rows.")
         before = _read(context)
-        _table_check(_check_columns, before,
+        _check_columns(before,
                      [c for c in [time_column, *columns] if c is not None], context)
         n_context = len(before)
         label = getattr(args, "label_column", None)
@@ -43,7 +43,7 @@ def _load(args, time_column, columns, *, context=None):
         frame = pd.concat([before[shared], frame], ignore_index=True)
         path = f"{context} + {args.data}"
     try:
-        table = _table_check(_prepare, frame, path=path, time_column=time_column,
+        table = _prepare(frame, path=path, time_column=time_column,
                              columns=columns, sort=args.sort,
                              allow_duplicates=args.allow_duplicates,
                              allow_gaps=args.allow_gaps)

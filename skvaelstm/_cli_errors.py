@@ -14,11 +14,9 @@ The user's input was refused (exit 2, one ``skvaelstm: error: ...`` line) for:
 The estimator's own input checks (scikit-learn's ``validate_data``: non-finite
 values, other channels; too few rows; values too extreme to standardise;
 options that cannot work together; a device that is not available) raise
-``InputError`` themselves. A plain ``ValueError`` means a broken invariant, so
-it is never trusted by itself: the command line calls the few checks that still
-refuse the user's input with ``ValueError`` inside ``_input_errors``, which
-raises their ``ValueError`` s again as ``InputError`` (the checks of
-``_tables``, and the ``watch`` loop). Around ``fit`` and scoring
+``InputError`` themselves, as do the checks of tables, time stamps and the rows
+and state files of ``watch``. A plain ``ValueError`` means a broken invariant,
+so it is never trusted by itself. Around ``fit`` and scoring
 ``FloatingPointError`` (training diverged with the chosen options) is the
 user's too. Every other exception, ``ValueError`` included, is a bug: exit code
 1, with the advice to rerun with ``--verbose`` for the traceback.
@@ -75,13 +73,6 @@ def _estimator_errors():
     Its refusals of the data and the options are ``InputError`` already; a
     plain ``ValueError`` of the call is a bug."""
     return _input_errors(FloatingPointError)
-
-
-def _table_check(check, *args, **kwargs):
-    """``check(*args, **kwargs)``, one of the checks of ``_tables``: the
-    ``ValueError`` s they raise all refuse the input."""
-    with _input_errors(ValueError):
-        return check(*args, **kwargs)
 
 
 def _exit_code(exc, *, show_traceback):

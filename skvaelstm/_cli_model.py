@@ -5,7 +5,7 @@ metadata its file keeps, and the time column and channels a saved model reads
 import os
 import time
 
-from ._cli_errors import _estimator_errors, _table_check
+from ._cli_errors import _estimator_errors
 from .exceptions import InputError
 
 __all__ = []  # private helper of skvaelstm.cli and skvaelstm._watch
@@ -30,7 +30,7 @@ def _fitted(args, table, options):
 def _train_count(args, table):
     from ._tables import _train_rows
 
-    return _table_check(_train_rows, table, train_until=args.train_until,
+    return _train_rows(table, train_until=args.train_until,
                         train_rows=args.train_rows)
 
 

@@ -5,7 +5,7 @@ it prints (results on stdout; notes and warnings on stderr)."""
 import os
 import sys
 
-from ._cli_errors import _estimator_errors, _input_errors, _table_check
+from ._cli_errors import _estimator_errors, _input_errors
 from .exceptions import InputError
 
 __all__ = []  # private helper of skvaelstm.cli
@@ -21,7 +21,7 @@ def _output_columns(args, table, time_column):
 
     keep = ([time_column] if time_column else []) + list(table.X.columns)
     if args.label_column:
-        _table_check(_check_columns, table.frame, [args.label_column], args.data)
+        _check_columns(table.frame, [args.label_column], args.data)
         keep.append(args.label_column)
     if args.explain is not None and not 1 <= args.explain <= table.X.shape[1]:
         raise InputError(f"--explain {args.explain} is outside 1..{table.X.shape[1]} (the "

@@ -109,7 +109,7 @@ def _check_header(frame, path):
     names = [str(c) for c in frame.columns]
     if names and all(_looks_like_data(name) for name in names):
         shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
-        raise ValueError(
+        raise InputError(
             f"{path} seems to have no header line: its first line ({_show(shown)}) holds "
             "values, not column names; add a header line (or, if these are the names, "
             "choose the channels with --columns).")
@@ -129,7 +129,7 @@ def _prepare(frame, *, path, time_column=None, columns=None, sort=False,
              allow_duplicates=False, allow_gaps=False):
     """Check the time column and the channels of ``frame``; see the module docstring."""
     if len(frame) == 0:
-        raise ValueError(f"{path} has no data rows.")
+        raise InputError(f"{path} has no data rows.")
     notes = []
     time = None
     if time_column is not None:
@@ -144,11 +144,11 @@ def _prepare(frame, *, path, time_column=None, columns=None, sort=False,
     if columns is None:
         columns = [c for c in frame.columns if c != time_column]
         if not columns:
-            raise ValueError(f"{path} has no channel columns besides {time_column!r}.")
+            raise InputError(f"{path} has no channel columns besides {time_column!r}.")
     else:
         _check_columns(frame, columns, path)
         if time_column in columns:
-            raise ValueError(f"the time column {time_column!r} cannot also be a channel.")
+            raise InputError(f"the time column {time_column!r} cannot also be a channel.")
     X = frame[list(columns)].copy()
     X.columns = [str(c) for c in X.columns]
     for name in X.columns:
@@ -165,10 +165,10 @@ def _check_columns(frame, wanted, path):
             if all(_looks_like_data(n) for n in present):
                 hint += " (the file seems to have no header line: its first line holds values)"
             shown = ", ".join(present[:20]) + (", ..." if len(present) > 20 else "")
-            raise ValueError(f"{path} has no column {name!r}{hint}; its columns are: {shown}.")
+            raise InputError(f"{path} has no column {name!r}{hint}; its columns are: {shown}.")
     duplicated = sorted({n for n in wanted if list(wanted).count(n) > 1})
     if duplicated:
-        raise ValueError(f"column(s) given twice: {', '.join(map(repr, duplicated))}.")
+        raise InputError(f"column(s) given twice: {', '.join(map(repr, duplicated))}.")
 
 
 def _check_steps(time, name, allow_duplicates, allow_gaps):
@@ -179,7 +179,7 @@ def _check_steps(time, name, allow_duplicates, allow_gaps):
     notes = []
     if back.any():
         i = np.flatnonzero(back)[0] + 1
-        raise ValueError(
+        raise InputError(
             f"time column {name!r} is not sorted: data row {_row(i)} ({_fmt(time[i])}) comes "
             f"before data row {_row(i - 1)} ({_fmt(time[i - 1])}); sort the file, or pass "
             "--sort to sort the rows by time.")
@@ -188,7 +188,7 @@ def _check_steps(time, name, allow_duplicates, allow_gaps):
         message = (f"time column {name!r} has {int(zero.sum())} duplicated timestamp(s) "
                    f"(first: data row {_row(i)} repeats {_fmt(time[i])})")
         if not allow_duplicates:
-            raise ValueError(message + "; remove them, or pass --allow-duplicates to keep "
+            raise InputError(message + "; remove them, or pass --allow-duplicates to keep "
                              "the rows in file order.")
         notes.append(message + "; kept (--allow-duplicates).")
     gaps, usual = _gaps(step)
@@ -198,7 +198,7 @@ def _check_steps(time, name, allow_duplicates, allow_gaps):
                    f"{_GAP_FACTOR} x the usual step of {_fmt_step(usual, time)} (first "
                    f"after data row {_row(i)}: {_fmt(time[i])} -> {_fmt(time[i + 1])})")
         if not allow_gaps:
-            raise ValueError(message + "; the detector assumes regular sampling: "
+            raise InputError(message + "; the detector assumes regular sampling: "
                              "resample the data, or pass --allow-gaps to use it as it is.")
         notes.append(message + "; used as it is (--allow-gaps).")
     return notes
@@ -227,16 +227,16 @@ def _numeric(column, name):
         else:
             advice = ("it is not a channel: choose the channels with --columns and name the "
                       "time column with --time-column")
-        raise ValueError(f"column {name!r} has {n_bad} non-numeric value(s) (first at data "
+        raise InputError(f"column {name!r} has {n_bad} non-numeric value(s) (first at data "
                          f"row {_row(first)}: {_show(column.iloc[first])}); {advice}.")
     missing = values.isna().to_numpy()
     if missing.any():
-        raise ValueError(f"column {name!r} has {int(missing.sum())} missing value(s) (first "
+        raise InputError(f"column {name!r} has {int(missing.sum())} missing value(s) (first "
                          f"at data row {_row(np.flatnonzero(missing)[0])}); fill or drop "
                          "them first.")
     infinite = ~np.isfinite(values.to_numpy())
     if infinite.any():
-        raise ValueError(f"column {name!r} has infinite values (first at data row "
+        raise InputError(f"column {name!r} has infinite values (first at data row "
                          f"{_row(np.flatnonzero(infinite)[0])}).")
     return values
 
@@ -246,12 +246,12 @@ def _train_rows(table, *, train_until=None, train_rows=None):
     n = len(table.X)
     if train_rows is not None:
         if not 1 <= train_rows <= n:
-            raise ValueError(f"--train-rows {train_rows} is outside 1..{n} (the data rows).")
+            raise InputError(f"--train-rows {train_rows} is outside 1..{n} (the data rows).")
         return train_rows
     if train_until is None:
         return n
     if table.time is None:
-        raise ValueError("--train-until needs --time-column.")
+        raise InputError("--train-until needs --time-column.")
     try:
         if table.time.dtype.kind == "f":
             limit = float(train_until)
@@ -261,10 +261,10 @@ def _train_rows(table, *, train_until=None, train_rows=None):
                 stamp = stamp.tz_convert("UTC").tz_localize(None)
             limit = np.datetime64(stamp.to_datetime64(), "ns")
     except (TypeError, ValueError):
-        raise ValueError(f"--train-until {train_until!r} is not a valid time.") from None
+        raise InputError(f"--train-until {train_until!r} is not a valid time.") from None
     count = int(np.searchsorted(table.time, limit, side="left"))
     if count == 0:
-        raise ValueError(f"no rows are before --train-until {train_until} "
+        raise InputError(f"no rows are before --train-until {train_until} "
                          f"(the first is {_fmt(table.time[0])}).")
     return count
 

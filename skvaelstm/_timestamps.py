@@ -17,6 +17,8 @@ import warnings
 
 import numpy as np
 
+from .exceptions import InputError
+
 __all__ = []  # private helper of skvaelstm._tables and skvaelstm._watch
 
 # The format of numeric time columns (seconds, row counters, ...): read as floats.
@@ -51,7 +53,7 @@ def _parse_times(values, name):
 
     missing = values.isna().to_numpy()
     if missing.any():
-        raise ValueError(f"time column {name!r} has {int(missing.sum())} empty value(s) "
+        raise InputError(f"time column {name!r} has {int(missing.sum())} empty value(s) "
                          f"(first at data row {np.flatnonzero(missing)[0] + 1}).")
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return values.to_numpy(dtype=float)
@@ -62,7 +64,7 @@ def _parse_times(values, name):
         bad = ~np.isfinite(numbers)
         if bad.any():
             first = np.flatnonzero(bad)[0]
-            raise ValueError(f"time column {name!r} has values that are not numbers "
+            raise InputError(f"time column {name!r} has values that are not numbers "
                              f"(first at data row {first + 1}: {texts[first]!r}).")
         return numbers
     instants, _ = _instants(texts, time_format, _UNKNOWN,
@@ -117,22 +119,22 @@ def _refuse(texts, time_format, offset, what, row, earlier):
             stamp = pd.to_datetime([text], format=time_format or "mixed", errors="coerce")[0]
             alone = pd.to_datetime([text], format="mixed", errors="coerce")[0]
             if stamp is pd.NaT and alone is pd.NaT:
-                raise ValueError(f"{what} has values that are not timestamps (first at "
+                raise InputError(f"{what} has values that are not timestamps (first at "
                                  f"{row(i)}: {_show(text)}).")
             found = _seconds((stamp if stamp is not pd.NaT else alone).utcoffset())
             if offset == _UNKNOWN:
                 offset, first = found, i
             if found != offset:
                 before = earlier if first is None else f"{row(first)} ({_show(texts[first])})"
-                raise ValueError(
+                raise InputError(
                     f"{what} mixes stamps {_offset_text(offset)} and {_offset_text(found)}: "
                     f"{before}, then {row(i)} ({_show(text)}); nothing is guessed: "
                     "convert the stamps to one UTC offset (e.g. UTC) first.")
             if stamp is pd.NaT:   # read alone, it has the offset of the others
-                raise ValueError(f"{what} has values that are not timestamps of the format "
+                raise InputError(f"{what} has values that are not timestamps of the format "
                                  f"{time_format!r} of the first (first at {row(i)}: "
                                  f"{_show(text)}).")
-    raise ValueError(f"{what} cannot be read as timestamps.")
+    raise InputError(f"{what} cannot be read as timestamps.")
 
 
 def _seconds(delta):

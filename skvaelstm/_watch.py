@@ -28,6 +28,7 @@ import numpy as np
 
 from ._line_reader import _file_digest, _file_place, _Lines, _Reopened, _resume_place
 from ._timestamps import _NUMBER, _UNKNOWN, _instants, _time_format
+from .exceptions import InputError
 
 __all__ = []  # private helper of skvaelstm.cli
 
@@ -47,12 +48,12 @@ def _watch(args, *, note, warn):
         scorer = load_model(args.state)
         resumed = read_model_info(args.state)["metadata"].get("watch", {})
         if not isinstance(scorer, StreamScorer) or resumed.get("model") != model_digest:
-            raise ValueError(f"--state {args.state} was not written by 'skvaelstm watch' "
+            raise InputError(f"--state {args.state} was not written by 'skvaelstm watch' "
                              f"with the model {args.model}; remove it to start afresh.")
         note(f"resuming from {args.state}: {scorer.n_rows_seen_} rows seen before.")
     detector = load_model(args.model, trusted=args.trusted)
     if not hasattr(detector, "offset_"):
-        raise ValueError(f"{args.model} holds a live scorer's state, not a model; pass it "
+        raise InputError(f"{args.model} holds a live scorer's state, not a model; pass it "
                          "as --state.")
     time_column, columns = _model_columns(args, detector)
     if scorer is None:
@@ -61,7 +62,7 @@ def _watch(args, *, note, warn):
                    resumed or {})
     pending = collections.deque(resumed.get("pending", []) if resumed else [])
     if len(pending) != scorer.n_rows_seen_ - scorer.n_rows_final_:
-        raise ValueError(f"--state {args.state} is damaged (its rows waiting for a score do "
+        raise InputError(f"--state {args.state} is damaged (its rows waiting for a score do "
                          "not match the scorer); remove it to start afresh.")
     counts = {"read": 0, "written": 0, "skipped": 0, "flagged": 0,
               "alert": resumed.get("alert") if resumed else None}   # the flagged run now
@@ -139,7 +140,7 @@ def _watch(args, *, note, warn):
                 **clock.state()}})
     if header is None and stop is None:
         source = "standard input" if args.data in (None, "-") else args.data
-        raise ValueError(f"{source} has no header line.")
+        raise InputError(f"{source} has no header line.")
     waiting = scorer.n_rows_seen_ - scorer.n_rows_final_
     note(f"{counts['read']} rows read, {counts['written']} scores written "
          f"({counts['flagged']} flagged), {counts['skipped']} rows skipped"
@@ -169,7 +170,7 @@ def _bad_row(line_number, exc, skip, warn, counts):
     """The error that stops the command, or None when the row is skipped."""
     message = f"line {line_number} of the input: {exc}"
     if not skip:
-        return ValueError(message)
+        return InputError(message)
     warn(f"{message}; skipped (--skip-bad-rows).")
     counts["skipped"] += 1
     return None
@@ -244,7 +245,7 @@ def _emit(result, pending, labels, out, alert, warn, counts):
     out.write("".join(lines))
 
 
-class _Refused(ValueError):
+class _Refused(InputError):
     """A bad row; ``moment`` is its time when that time was in order (a row
     skipped with --skip-bad-rows then marks its moment as passed, so that the
     row after it is not taken for a gap)."""

@@ -37,7 +37,7 @@ import sys
 import time
 import warnings
 
-from ._cli_errors import _EXIT_INTERRUPTED, _EXIT_OK, _error, _exit_code, _input_errors
+from ._cli_errors import _EXIT_INTERRUPTED, _EXIT_OK, _error, _exit_code
 from ._cli_output import _note, _say, _show_warning, _warn, _write_scores
 from ._cli_parser import _parser
 from .exceptions import InputError
@@ -176,7 +176,4 @@ def _watch(args):
 
     if args.follow and args.data == "-":
         raise InputError("--follow needs a file to follow, not standard input.")
-    # _watch refuses bad rows, headers and state files with ValueError (to become
-    # InputError there); it calls the estimator only through StreamScorer
-    with _input_errors(ValueError):
-        watch(args, note=_note, warn=_warn)
+    watch(args, note=_note, warn=_warn)

@@ -219,14 +219,14 @@ class StreamScorer:
             value = values[name]
             if (not isinstance(value, np.ndarray) or value.shape[1:] != shape
                     or value.dtype != dtype):
-                raise ValueError(f"the stream state's {name} does not fit the model.")
+                raise InputError(f"the stream state's {name} does not fit the model.")
         for name in ("n", "n_scored", "codes_start", "predicted_start", "errors_start"):
             if not isinstance(values[name], int) or values[name] < 0:
-                raise ValueError(f"the stream state's {name} is not a count.")
+                raise InputError(f"the stream state's {name} is not a count.")
         warmup = values["warmup"]
         if warmup is not None and (not isinstance(warmup, np.ndarray)
                                    or warmup.shape != (W,) or warmup.dtype != f64):
-            raise ValueError("the stream state's warmup does not fit the model.")
+            raise InputError("the stream state's warmup does not fit the model.")
         _check_counts(values, W, scorer.min_rows, detector.error_source != "reconstruction")
         for name in _COLUMNS:
             if values[name] is not None:
@@ -259,7 +259,7 @@ def _check_counts(v, W, min_rows, predict):
     }
     broken = [name for name, holds in rules.items() if not holds]
     if broken:
-        raise ValueError(f"the stream state's {', '.join(broken)} do not agree with its "
+        raise InputError(f"the stream state's {', '.join(broken)} do not agree with its "
                          f"{n} rows.")
 
 

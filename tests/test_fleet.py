@@ -63,8 +63,8 @@ def test_each_series_gets_its_own_fit(fleet, detected):
 def test_bad_series_are_reported_not_raised(detected):
     errors = detected.errors
     assert set(errors) == {"nan", "short"}
-    assert errors["nan"].startswith("ValueError: ") and "NaN" in errors["nan"]
-    assert errors["short"].startswith("ValueError: ") and "too few" in errors["short"]
+    assert errors["nan"].startswith("InputError: ") and "NaN" in errors["nan"]
+    assert errors["short"].startswith("InputError: ") and "too few" in errors["short"]
     for name in errors:
         r = detected[name]
         assert r.stage == "fit" and not r.ok
