@@ -10,8 +10,6 @@ from skvaelstm import VAELSTMDetector
 
 from .conftest import TINY, seasonal
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 
 def _with(X, row, value):
     X = X.copy()

@@ -16,8 +16,6 @@ from skvaelstm import VAELSTMDetector, _scoring
 
 from .conftest import TINY, seasonal
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 
 def test_injected_anomalies_get_the_lowest_scores():
     X_train = seasonal(2000, period=25, seed=1)

@@ -33,8 +33,6 @@ from skvaelstm.persistence import UntrustedModelFileError, load_model, read_mode
 
 from .conftest import TINY, Exploit, seasonal
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 # Deterministic runs: the same inputs on every machine and every run, and no
 # example database replaying old failures; fits take milliseconds, so no deadline.
 FUZZ = dict(derandomize=True, database=None, deadline=None,

@@ -13,8 +13,6 @@ from skvaelstm import VAELSTMDetector, _scoring
 
 from .conftest import TINY, seasonal
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 
 def _reference_scores(det, X):
     W, n_windows = det.window_size_, det.n_windows
