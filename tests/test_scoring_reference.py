@@ -93,7 +93,7 @@ def test_optimised_scores_equal_the_reference(networks, aggregation, n_channels,
     sources = (["prediction"] if aggregation in ("newest", "mean", "max")
                else ["prediction", "reconstruction", "both"])
     det = copy.deepcopy(networks[n_channels]).set_params(score_aggregation=aggregation)
-    X = seasonal(150, n_channels=n_channels, seed=5)
+    X = seasonal(100, n_channels=n_channels, seed=5)
     for source in sources:
         det.set_params(error_source=source)
         expected = _reference_scores(det, X)
