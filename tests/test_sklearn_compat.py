@@ -83,9 +83,18 @@ def test_randomized_search_in_a_pipeline():
         scoring="roc_auc", cv=TimeSeriesSplit(n_splits=2), error_score="raise",
     )
     search.fit(X, y)
+    tried = [p["vaelstmdetector__window_size"] for p in search.cv_results_["params"]]
+    assert len(set(tried)) == 2 and set(tried) <= {3, 4, 5}
+    best = int(np.argmax(search.cv_results_["mean_test_score"]))
+    assert search.best_params_ == search.cv_results_["params"][best]
+    # the refitted pipeline scales, then scores with the best window
+    detector = search.best_estimator_[-1]
+    assert detector.window_size_ == search.best_params_["vaelstmdetector__window_size"]
     labels = search.best_estimator_.predict(X)
-    assert set(np.unique(labels)) <= {-1, 1}
-    assert labels.dtype.kind == "i"
+    assert labels.dtype.kind == "i" and labels.shape == (len(X),)
+    np.testing.assert_array_equal(
+        labels, detector.predict(search.best_estimator_[0].transform(X)))
+    assert set(np.unique(labels)) == {-1, 1}
 
 
 def test_pipeline_and_clone(series):
