@@ -111,8 +111,8 @@ def main():
     start = time.perf_counter()
     # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536: glibc then hands
     # freed memory back to the OS at once, and torch's many small tensors pay for it
-    # in page faults (measured: a task 1.4x slower alone in a worker, and two workers
-    # no longer scale). The worker environment keeps Dask's thread caps without it.
+    # in page faults (an earlier run with it, whose results were not kept: two workers
+    # no faster than one process). The worker environment keeps Dask's thread caps without it.
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
