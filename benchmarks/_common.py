@@ -62,21 +62,36 @@ def machine():
             f"scikit-learn {sklearn.__version__}, Python {platform.python_version()}")
 
 
-def git_commit():
-    """The checkout's commit, with "+changes" when the code that produces results
-    (the package and the benchmark scripts) differs from it."""
+def git_state(root=None):
+    """The checkout's commit and whether its tree is clean, read when a run STARTS.
+
+    A run takes minutes to hours; a commit or an edit made meanwhile must not be
+    credited with numbers measured on the code of before. "Clean" is ``git status
+    --porcelain`` (untracked files included) with nothing listed outside
+    ``benchmarks/results/``: the results files are what runs write, and a run
+    started after another has rewritten them still measures the committed code.
+    Returns ``{"git_commit": ..., "git_clean": ...}``: ``"unknown"`` and None
+    outside a git checkout.
+    """
     import subprocess
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[1] if root is None else Path(root)
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
                                 text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
-                                "skvaelstm", "benchmarks/*.py"],
-                               cwd=root, capture_output=True, text=True, check=True).stdout
+        changes = subprocess.run(["git", "status", "--porcelain", "--", ".",
+                                  ":(exclude)benchmarks/results"],
+                                 cwd=root, capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + ("+changes" if dirty.strip() else "")
+        return {"git_commit": "unknown", "git_clean": None}
+    return {"git_commit": commit, "git_clean": not changes.strip()}
+
+
+def git_line(state):
+    """The results header's line for a :func:`git_state` taken at the start."""
+    tree = {True: "clean tree", False: "tree with uncommitted changes",
+            None: "no git checkout"}[state["git_clean"]]
+    return f"Git commit: {state['git_commit']} ({tree} at the start of the run)"
 
 
 def machine_load():

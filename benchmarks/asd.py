@@ -21,7 +21,8 @@ import numpy as np
 import torch
 from _common import (
     fmt,
-    git_commit,
+    git_line,
+    git_state,
     machine,
     machine_load,
     markdown_table,
@@ -71,7 +72,7 @@ def main():
     if home is None:
         raise SystemExit("ASD not found: set SKVAELSTM_ASD_HOME to a folder with train/, "
                          "test/ and test_label/.")
-    load = machine_load()
+    source, load = git_state(), machine_load()   # the code measured: read before the run
     entries = [(name, causal) for name, causal in detector_entries() if name not in SKIP]
     tasks = [(name, k, seed) for name, _ in entries if name not in RESCORED
              for k in args.entities for seed in args.seeds]
@@ -87,8 +88,8 @@ def main():
             results[det].setdefault(f"omi-{k}", []).append(r)
             print(f"{det:56s} omi-{k:<3d} seed {seed}: VUS-PR {r['vus_pr']:.3f} "
                   f"fit {r['fit_s']:.1f}s", flush=True)
-    markdown = _report(results, args, entries, load)
-    path = write_results("asd", {"command": _command(args), "git_commit": git_commit(),
+    markdown = _report(results, args, entries, load, source)
+    path = write_results("asd", {"command": _command(args), **source,
                                  "machine": machine(), "load_before": load,
                                  "seeds": args.seeds, "entities": args.entities,
                                  "results": results}, markdown)
@@ -101,7 +102,7 @@ def _command(args):
             f"--entities {' '.join(map(str, args.entities))} --jobs {args.jobs}")
 
 
-def _report(results, args, entries, load):
+def _report(results, args, entries, load, source):
     causal = dict(entries)
     header = ["detector", "causal", "VUS-PR", "AUC-PR", "AUC-ROC", "VUS-ROC", "best-F1 (oracle)",
               "fit s", "score s"]
@@ -126,7 +127,7 @@ def _report(results, args, entries, load):
 
 Written by `benchmarks/asd.py`; do not edit by hand.
 Command: `{_command(args)}`
-Git commit: {git_commit()}
+{git_line(source)}
 Measured on: {machine()}; load average before the run: {load}.
 Seeds: {args.seeds}; parallel runs: {args.jobs} (one torch thread each).
 

@@ -35,7 +35,15 @@ import numpy as np
 from joblib import Parallel, delayed
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import git_commit, machine, machine_load, markdown_table, mean_std, write_results
+from _common import (
+    git_line,
+    git_state,
+    machine,
+    machine_load,
+    markdown_table,
+    mean_std,
+    write_results,
+)
 from asd import asd_home, load_entity
 
 PERCENTS = (100, 150)
@@ -142,7 +150,7 @@ def main():
         raise SystemExit("set SKVAELSTM_ASD_HOME to the ASD folder (train/, test/, "
                          "interpretation_label/)")
     command = " ".join(["python benchmarks/asd_explain.py", *sys.argv[1:]])
-    commit, load_before = git_commit(), machine_load()
+    source, load_before = git_state(), machine_load()
     runs = Parallel(n_jobs=args.jobs)(delayed(run)(k, seed, home)
                                       for seed in args.seeds for k in args.entities)
     rows = [row for segment_rows, _ in runs for row in segment_rows]
@@ -166,7 +174,7 @@ def main():
         "",
         "Written by `benchmarks/asd_explain.py`; do not edit by hand.",
         f"Command: `{command}`",
-        f"Git commit: {commit}",
+        git_line(source),
         f"Measured on: {machine()}; load average before / after the run: {load_before} / "
         f"{machine_load()}.",
         f"Entities {args.entities}, seeds {args.seeds}, {args.jobs} parallel runs; "
@@ -185,7 +193,7 @@ def main():
         "",
         markdown_table(["ranking"] + [f"HitRate@{p}%" for p in PERCENTS] + ["fit s"], table),
     ])
-    write_results("asd_explain", {"command": command, "git_commit": commit,
+    write_results("asd_explain", {"command": command, **source,
                                   "load_before": load_before, "args": vars(args),
                                   "summary": summary, "segments": rows, "fit_s": fit_s},
                   markdown)

@@ -25,7 +25,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import torch
-from _common import git_commit, machine, machine_load, markdown_table, write_results
+from _common import git_line, git_state, machine, machine_load, markdown_table, write_results
 from sklearn.exceptions import ConvergenceWarning
 
 from skvaelstm import VAELSTMDetector
@@ -97,7 +97,7 @@ def main():
         _kpi(args.rows, seed=i).to_csv(paths[f"kpi-{i:04d}"], index=False)
 
     load_before = os.getloadavg()[0]   # other work on the machine skews every number
-    loads_before, commit = machine_load(), git_commit()
+    loads_before, source = machine_load(), git_state()
     command = " ".join(["python benchmarks/fleet.py", *sys.argv[1:]])
     threads = torch.get_num_threads()
     runs = {}   # label -> (result, wall seconds, peak RSS of this process so far)
@@ -111,8 +111,8 @@ def main():
     start = time.perf_counter()
     # Dask's nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536: glibc then hands
     # freed memory back to the OS at once, and torch's many small tensors pay for it
-    # in page faults (measured: a task 1.4x slower alone in a worker, and two workers
-    # no longer scale). The worker environment keeps Dask's thread caps without it.
+    # in page faults (an earlier run with it, whose results were not kept: two workers
+    # no faster than one process). The worker environment keeps Dask's thread caps without it.
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
@@ -145,7 +145,7 @@ def main():
 
 Written by `benchmarks/fleet.py`; do not edit by hand.
 Command: `{command}`
-Git commit: {commit}
+{git_line(source)}
 Measured on: {machine()}.
 Load average before / after the run: {loads_before} / {machine_load()}.
 Parameters: {vars(args)}; seeds: series i is generated with seed i, every fit has
@@ -167,7 +167,7 @@ sequential with 1 thread {seq_task:.1f} s, on Dask {dask_task:.1f} s, i.e. a tas
 busy {efficiency:.0%} of the wall time (the rest: scheduling, reading the CSV files, shipping
 results back). Ideal wall time with {args.workers} workers: {seq_task / args.workers:.1f} s.
 """
-    payload = {"command": command, "git_commit": commit, "load_before": loads_before,
+    payload = {"command": command, **source, "load_before": loads_before,
                "machine": machine(), "args": vars(args), "params": params,
                "sequential": {label: {"wall_s": s, "peak_rss_mib": rss,
                                       "speedup_of_dask": s / dask_s}

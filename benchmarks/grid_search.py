@@ -12,7 +12,7 @@ import argparse
 import time
 
 import numpy as np
-from _common import git_commit, machine, machine_load, markdown_table, write_results
+from _common import git_line, git_state, machine, machine_load, markdown_table, write_results
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 
 from skvaelstm import VAELSTMDetector
@@ -29,7 +29,7 @@ def main():
     parser.add_argument("--max-iter", type=int, default=None,
                         help="epochs per stage (default: the estimator's)")
     args = parser.parse_args()
-    load = machine_load()
+    source, load = git_state(), machine_load()   # the code measured: read before the run
     options = {} if args.max_iter is None else {"max_iter": args.max_iter}
 
     bunch = load_nab(args.series)
@@ -59,7 +59,7 @@ def main():
 
 Written by `benchmarks/grid_search.py`; do not edit by hand.
 Command: `{_command(args)}`
-Git commit: {git_commit()}
+{git_line(source)}
 Measured on: {machine()}; load average before the run: {load}.
 Estimator: `VAELSTMDetector(random_state=0{"".join(f", {k}={v!r}" for k, v in options.items())})`
 with every other parameter at its default ({VAELSTMDetector().get_params()}).
@@ -72,7 +72,7 @@ Best: {search.best_params_} (VUS-PR {search.best_score_:.3f}).
 
 {table}
 """
-    path = write_results("grid_search", {"command": _command(args), "git_commit": git_commit(),
+    path = write_results("grid_search", {"command": _command(args), **source,
                                          "machine": machine(), "load_before": load,
                                          "best_params": search.best_params_,
                                          "best_vus_pr": search.best_score_,

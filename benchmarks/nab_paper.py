@@ -21,7 +21,8 @@ from _common import (
     METRICS,
     evaluate,
     fmt,
-    git_commit,
+    git_line,
+    git_state,
     machine,
     machine_load,
     markdown_table,
@@ -167,7 +168,7 @@ def main():
                         help="parallel runs, each with one torch thread")
     args = parser.parse_args()
     entries = detector_entries()
-    load = machine_load()
+    source, load = git_state(), machine_load()   # the code measured: read before the run
     data = {name: load_nab(name) for name in args.series}
     tasks = [(det_name, name, seed) for det_name, _ in entries if det_name not in RESCORED
              for name in args.series for seed in args.seeds]
@@ -182,8 +183,8 @@ def main():
             results[det].setdefault(name, []).append(r)
             print(f"{det:56s} {name:38s} seed {seed}: VUS-PR {r['vus_pr']:.3f}  "
                   f"fit {r['fit_s']:.1f}s", flush=True)
-    markdown = _report(results, args, data, entries, load)
-    path = write_results("nab_paper", {"command": _command(args), "git_commit": git_commit(),
+    markdown = _report(results, args, data, entries, load, source)
+    path = write_results("nab_paper", {"command": _command(args), **source,
                                        "machine": machine(), "load_before": load,
                                        "params": {"defaults": VAELSTMDetector().get_params(),
                                                   "previous": PREVIOUS},
@@ -197,7 +198,7 @@ def _command(args):
             f"--jobs {args.jobs}")
 
 
-def _report(results, args, data, entries, load):
+def _report(results, args, data, entries, load, source):
     causal = dict(entries)
     header = ["detector", "causal", "VUS-PR", "AUC-PR", "AUC-ROC", "VUS-ROC", "best-F1 (oracle)",
               "PA-F1 (oracle, optimistic)", "fit s", "score s"]
@@ -235,7 +236,7 @@ def _report(results, args, data, entries, load):
 
 Written by `benchmarks/nab_paper.py`; do not edit by hand.
 Command: `{_command(args)}`
-Git commit: {git_commit()}
+{git_line(source)}
 Measured on: {machine()}; load average before the run: {load}.
 Defaults: {_describe_defaults()}; previous defaults: {PREVIOUS}.
 

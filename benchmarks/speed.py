@@ -26,7 +26,8 @@ import numpy as np
 import torch
 from _common import (
     RESULTS,
-    git_commit,
+    git_line,
+    git_state,
     machine,
     machine_load,
     markdown_table,
@@ -134,7 +135,7 @@ def main():
     score_sizes = [10**4, 10**5] if args.quick else [10**4, 10**5, 10**6, 10**7]
     repeats = 1 if args.quick else 3
     results = {"command": "python benchmarks/speed.py" + (" --quick" if args.quick else ""),
-               "git_commit": git_commit(), "machine": machine(), "load_before": load,
+               **git_state(), "machine": machine(), "load_before": load,
                "gpu": torch.cuda.is_available(), "models": {}, "flops": flops_per_row(),
                "params": {name: {**VAELSTMDetector().get_params(), **params}
                           for name, params in MODELS.items()}, "seeds": list(range(3))}
@@ -249,7 +250,7 @@ def _report(results, previous, fit_sizes, score_sizes, repeats):
 
 Written by `benchmarks/speed.py`; do not edit by hand.
 Command: `{results['command']}`
-Git commit: {results['git_commit']}
+{git_line(results)}
 Measured on: {results['machine']}; {gpu}.
 Load average before / after the run: {results['load_before']} / {results['load_after']}.
 Parameters: {results['params']}; seeds 0, 1, 2 for the default full fit, 0 elsewhere.

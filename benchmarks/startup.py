@@ -21,7 +21,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import git_commit, machine, machine_load, markdown_table, write_results
+from _common import git_line, git_state, machine, machine_load, markdown_table, write_results
 
 COMMANDS = {
     "skvaelstm --help": ["skvaelstm", "--help"],
@@ -46,7 +46,7 @@ def main():
     if shutil.which("skvaelstm") is None:
         raise SystemExit("the skvaelstm command is not installed (pip install -e .)")
     command = " ".join(["python benchmarks/startup.py", *sys.argv[1:]])
-    commit, load_before = git_commit(), machine_load()
+    source, load_before = git_state(), machine_load()
     for argv in COMMANDS.values():   # warm the file cache once: users run them twice too
         seconds(argv)
     runs = {name: [seconds(argv) for _ in range(args.repeats)]
@@ -59,7 +59,7 @@ def main():
         "",
         "Written by `benchmarks/startup.py`; do not edit by hand.",
         f"Command: `{command}`",
-        f"Git commit: {commit}",
+        git_line(source),
         f"Measured on: {machine()}.",
         f"Load average before / after the run: {load_before} / {load_after}.",
         f"Wall time of a fresh process, seconds; median, min and max of {args.repeats} runs "
@@ -67,7 +67,7 @@ def main():
         "",
         markdown_table(["command", "median s", "min s", "max s"], rows),
     ])
-    write_results("startup", {"command": command, "git_commit": commit, "machine": machine(),
+    write_results("startup", {"command": command, **source, "machine": machine(),
                               "load_before": load_before, "load_after": load_after,
                               "repeats": args.repeats, "runs": runs}, markdown)
     print(markdown)

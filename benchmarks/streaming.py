@@ -35,7 +35,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import git_commit, machine, machine_load, markdown_table, write_results  # noqa: E402
+from _common import git_line, git_state, machine, machine_load, markdown_table, write_results  # noqa: E402
 from sklearn.ensemble import IsolationForest  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
@@ -188,7 +188,7 @@ def main():
         return
     if args.quick:
         args.repeats, args.rows, args.memory_rows = 1, 300, 200_000
-    load_before = machine_load()
+    source, load_before = git_state(), machine_load()   # the code measured: read first
     model = Path(tempfile.mkdtemp()) / "default.skv"
     save_model(VAELSTMDetector(random_state=SEED).fit(series(0, N_TRAIN, SEED)), model)
     results = {}
@@ -206,7 +206,7 @@ def main():
     one_row = memory_run(20_000 if not args.quick else 2_000, 1)
     print("memory, one-row updates", one_row["records"][-1], flush=True)
     payload = {"command": " ".join(["python", "benchmarks/streaming.py", *sys.argv[1:]]),
-               "git_commit": git_commit(), "machine": machine(),
+               **source, "machine": machine(),
                "load_before": load_before, "load_after": machine_load(),
                "parameters": {"detector": VAELSTMDetector(random_state=SEED).get_params(),
                               "train_rows": N_TRAIN, "rows_per_run": args.rows,
@@ -230,7 +230,7 @@ def report(p):
     lines = [
         "# Live scoring: latency, throughput and memory", "",
         "Written by `benchmarks/streaming.py`; do not edit by hand.",
-        f"Command: `{p['command']}`", f"Git commit: {p['git_commit']}",
+        f"Command: `{p['command']}`", git_line(p),
         f"Measured on: {p['machine']}; no GPU: this session was not lent a GPU machine.",
         f"Load average before / after: {p['load_before']} / {p['load_after']}.",
         f"Parameters: default VAELSTMDetector (window 48, 12 windows, window_max, "

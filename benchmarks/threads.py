@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from _common import git_commit, machine, machine_load, markdown_table, write_results  # noqa: E402
+from _common import git_line, git_state, machine, machine_load, markdown_table, write_results  # noqa: E402
 
 MODELS = {
     "default": {},
@@ -139,7 +139,7 @@ def main():
         args.rows, args.epochs, args.score_rows, args.repeats = 1200, 1, 2000, 1
         args.busy, args.timeout = [0, 1], 60.0
     command = " ".join(["python benchmarks/threads.py", *sys.argv[1:]])
-    commit, load_before = git_commit(), machine_load()   # what is measured, before the run
+    source, load_before = git_state(), machine_load()   # what is measured, before the run
 
     # 1. thread count x machine load
     count = {}
@@ -173,7 +173,7 @@ def main():
         "",
         "Written by `benchmarks/threads.py`; do not edit by hand.",
         f"Command: `{command}`",
-        f"Git commit: {commit}",
+        git_line(source),
         f"Measured on: {machine()}; every fit on the CPU (device='cpu').",
         f"Load average before / after the run: {load_before} / {load_after}.",
         f"Parameters: training rows {args.rows}, thread-count fits {args.epochs} epochs, "
@@ -207,7 +207,7 @@ def main():
                          "–" if situation == "alone" else
                          (f"{ratio:.2f}x" if np.isfinite(ratio) else "–")])
     lines += [markdown_table(["n_threads", "situation", "fit s", "ratio to alone"], rows)]
-    payload = {"command": command, "git_commit": commit, "machine": machine(),
+    payload = {"command": command, **source, "machine": machine(),
                "load_before": load_before, "load_after": load_after, "args": vars(args),
                "thread_count": count,
                "neighbours": {str(k): v for k, v in neighbours.items()}}

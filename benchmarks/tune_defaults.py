@@ -30,7 +30,8 @@ import numpy as np
 import torch
 from _common import (
     fmt,
-    git_commit,
+    git_line,
+    git_state,
     machine,
     machine_load,
     markdown_table,
@@ -193,7 +194,7 @@ def main():
     group.add_argument("--nab-only", action="store_true")
     group.add_argument("--asd-only", action="store_true")
     args = parser.parse_args()
-    load = machine_load()
+    source, load = git_state(), machine_load()   # the code measured: read before the run
     nab, asd = nab_home(), asd_home()
     series = []
     limit = slice(None, args.limit or None)
@@ -214,8 +215,8 @@ def main():
         if run is None:
             continue
         results.setdefault(config, {}).setdefault(f"{kind}:{name}", []).append(run)
-    markdown = _report(results, args, series, defaults, load)
-    payload = {"command": _command(args), "git_commit": git_commit(), "machine": machine(),
+    markdown = _report(results, args, series, defaults, load, source)
+    payload = {"command": _command(args), **source, "machine": machine(),
                "load_before": load, "seeds": args.seeds, "defaults": defaults,
                "configs": {c: CONFIGS[c] for c in args.configs}, "results": results}
     path = write_results(args.out, payload, markdown)
@@ -230,7 +231,7 @@ def _command(args):
             f"--configs {' '.join(args.configs)} --jobs {args.jobs} --out {args.out}{flags}")
 
 
-def _report(results, args, series, defaults, load):
+def _report(results, args, series, defaults, load, source):
     scoring_config = "default" if "default" in results else next(iter(results))
     keys = sorted({key for runs in results[scoring_config].values() for run in runs
                    for key in run["scores"]})
@@ -269,7 +270,7 @@ def _report(results, args, series, defaults, load):
 
 Written by `benchmarks/tune_defaults.py`; do not edit by hand.
 Command: `{_command(args)}`
-Git commit: {git_commit()}
+{git_line(source)}
 Measured on: {machine()}; load average before the run: {load}.
 Seeds: {args.seeds}; parallel fits: {args.jobs} (one torch thread each).
 Defaults at the time of the run: {defaults}.

@@ -9,9 +9,10 @@ __all__ = []  # private helper of skvaelstm.cli
 
 _SERIES = "nyc_taxi"
 _WINDOW = 48  # the paper's window for this half-hourly series (one day)
-# Fit seconds per epoch (both stages) of the demo on 2 idle cores, measured with
-# skvaelstm 0.1 (README: "Try it"); only for telling the user what to expect.
-_SECONDS_PER_EPOCH = 0.26
+# Fit seconds per epoch (both stages) and training row of the default detector on 2
+# CPU cores: 11.2 s for 25 epochs on 10,000 rows (benchmarks/results/speed.md; the cost
+# per epoch grows linearly with the rows there). Only for telling the user what to expect.
+_SECONDS_PER_EPOCH_AND_ROW = 11.2 / 25 / 10_000
 
 
 def _run_demo(output, *, max_iter=None, verbose=0, report=lambda message: None):
@@ -53,9 +54,10 @@ def _run_demo(output, *, max_iter=None, verbose=0, report=lambda message: None):
     options = {} if max_iter is None else {"max_iter": max_iter}
     detector = VAELSTMDetector(window_size=_WINDOW, random_state=0, verbose=verbose, **options)
     epochs = detector.max_iter
+    expected = _SECONDS_PER_EPOCH_AND_ROW * epochs * (train.stop - train.start)
     report(f"{_SERIES}: {len(X)} half-hourly rows; fitting VAELSTMDetector on rows "
            f"{train.start}-{train.stop - 1} (the paper's anomaly-free split), up to "
-           f"{epochs} epochs per stage: about {max(1, round(_SECONDS_PER_EPOCH * epochs))} s "
+           f"{epochs} epochs per stage: about {max(1, round(expected))} s "
            "on 2 idle CPU cores, longer on a busy machine...")
     start = time.perf_counter()
     detector.fit(X[train])

@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from skvaelstm import VAELSTMDetector
 
@@ -19,6 +20,18 @@ def seasonal(n, period=25, noise=0.05, n_channels=1, seed=0):
     t = np.arange(n)[:, None]
     phase = np.arange(n_channels)[None, :]
     return np.sin(2 * np.pi * t / period + phase) + noise * rng.standard_normal((n, n_channels))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """Torch code of the tests themselves (reference computations, direct network calls)
+    on one thread, like the detector's default ``n_threads=1``: on 2 shared cores a
+    second thread makes each of their many tiny operations wait for the other (see
+    benchmarks/results/threads.md). Tests of thread counts set their own."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture

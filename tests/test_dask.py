@@ -14,8 +14,7 @@ from .conftest import TINY, seasonal
 
 distributed = pytest.importorskip("distributed")
 
-pytestmark = [pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
-              pytest.mark.slow]   # starts a local cluster
+pytestmark = pytest.mark.slow   # starts a local cluster
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,6 @@ from skvaelstm.persistence import load_model, read_model_info
 
 from .conftest import TINY, seasonal
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 
 @pytest.fixture(scope="module")
 def fleet():

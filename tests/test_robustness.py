@@ -33,8 +33,6 @@ from skvaelstm.persistence import UntrustedModelFileError, load_model, read_mode
 
 from .conftest import TINY, Exploit, seasonal
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 # Deterministic runs: the same inputs on every machine and every run, and no
 # example database replaying old failures; fits take milliseconds, so no deadline.
 FUZZ = dict(derandomize=True, database=None, deadline=None,
@@ -172,9 +170,9 @@ def _check_error(exc, patterns, allowed=()):
     event(f"{type(exc).__name__}: {re.sub(r'(?<==)[0-9]+|(?<=has )[0-9]+', 'N', named[0])}")
 
 
-def _fitted_copy(series):
+def _fitted_copy(fitted):
     """A fitted detector of the test's own (the session fixture must stay intact)."""
-    return VAELSTMDetector(**TINY).fit(series)
+    return copy.deepcopy(fitted)
 
 
 def _has_fitted_attributes(estimator):
@@ -358,10 +356,10 @@ def test_numerically_hard_series_train_to_finite_losses_and_scores(case):
     ("1e200-plus-ulp-noise", _ulp_noise(1e200)),
     ("1e200-spike", seasonal(400) + 1e200 * (np.arange(400) == 200)[:, None]),
 ])
-def test_series_beyond_float64_standardisation_are_refused_clearly(series, case, X):
+def test_series_beyond_float64_standardisation_are_refused_clearly(fitted, case, X):
     # squared deviations beyond ~1.3e154 overflow float64: a clear refusal, and
     # a fitted estimator keeps its model
-    detector = _fitted_copy(series)
+    detector = _fitted_copy(fitted)
     before = dict(vars(detector))
     with pytest.raises(ValueError, match="too large to standardise.*rescale the data"):
         detector.fit(X)
@@ -369,10 +367,10 @@ def test_series_beyond_float64_standardisation_are_refused_clearly(series, case,
 
 
 @pytest.mark.parametrize("factor", [1e150, 1e-20, 1e-300])
-def test_extreme_scales_give_the_model_of_the_unscaled_series(series, factor):
+def test_extreme_scales_give_the_model_of_the_unscaled_series(fitted, series, factor):
     # internal standardisation: the data's unit must not matter, even at the
     # ends of float64's range (tiny units were once flattened to "constant")
-    reference = VAELSTMDetector(**TINY).fit(series).score_samples(series)
+    reference = fitted.score_samples(series)
     scaled = VAELSTMDetector(**TINY).fit(series * factor).score_samples(series * factor)
     np.testing.assert_allclose(scaled, reference, rtol=1e-4, atol=1e-9)
 
@@ -398,9 +396,9 @@ def test_spike_in_training_data_gets_the_lowest_score():
 # diverging training
 # --------------------------------------------------------------------------
 @pytest.mark.parametrize("learning_rate", [1e2, 1e4, 1e10])
-def test_diverging_training_is_reported_and_leaves_the_estimator_unchanged(series,
+def test_diverging_training_is_reported_and_leaves_the_estimator_unchanged(fitted, series,
                                                                            learning_rate):
-    detector = _fitted_copy(series).set_params(learning_rate_init=learning_rate)
+    detector = _fitted_copy(fitted).set_params(learning_rate_init=learning_rate)
     before, scores = dict(vars(detector)), detector.score_samples(series)
     with pytest.raises(FloatingPointError, match=r"VAE training diverged at epoch \d.*"
                        "lower learning_rate_init"):
@@ -443,10 +441,10 @@ def test_weights_broken_by_the_last_step_are_detected(series, monkeypatch, stage
     assert not _has_fitted_attributes(detector)
 
 
-def test_non_finite_scores_are_refused_not_returned(series, monkeypatch):
+def test_non_finite_scores_are_refused_not_returned(fitted, series):
     # a model that overflows inside its networks (e.g. weights damaged in a
     # trusted pickle) must not hand out NaN scores
-    detector = copy.deepcopy(_fitted_copy(series))
+    detector = _fitted_copy(fitted)
     with torch.no_grad():
         detector.vae_.decoder.out.bias.fill_(float("inf"))
     for method in ("score_samples", "decision_function", "predict"):
@@ -499,10 +497,10 @@ def test_interrupt_in_the_middle_of_the_lstm_stage(series, monkeypatch):
     np.testing.assert_array_equal(detector.score_samples(series), scores)
 
 
-def test_interrupt_while_computing_the_offset(series, monkeypatch):
+def test_interrupt_while_computing_the_offset(fitted, series, monkeypatch):
     from skvaelstm import _fitting
 
-    detector = _fitted_copy(series)
+    detector = _fitted_copy(fitted)
     snapshot = _snapshot(detector)
 
     def interrupt(*args, **kwargs):

@@ -27,7 +27,6 @@ CHECKED = VAELSTMDetector(window_size=2, n_windows=2, code_size=2, vae_hidden_si
                           random_state=0)
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks([CHECKED], expected_failed_checks=lambda est: EXPECTED_FAILED)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
@@ -46,7 +45,6 @@ def _labelled_series():
     return X, y
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_grid_search_over_window_and_code_size_with_time_series_split():
     X, y = _labelled_series()
     search = GridSearchCV(
@@ -57,13 +55,26 @@ def test_grid_search_over_window_and_code_size_with_time_series_split():
         refit="ap", cv=TimeSeriesSplit(n_splits=3), error_score="raise",
     )
     search.fit(X, y)
-    assert len(search.cv_results_["params"]) == 4
-    assert np.all(np.isfinite(search.cv_results_["mean_test_ap"]))
-    assert search.best_params_ in search.cv_results_["params"]
-    assert search.best_estimator_.decision_function(X).shape == (len(X),)
+    cv = search.cv_results_
+    assert sorted((p["window_size"], p["code_size"]) for p in cv["params"]) == [
+        (4, 2), (4, 3), (5, 2), (5, 3)]
+    assert np.all(np.isfinite(cv["mean_test_ap"])) and np.all(np.isfinite(cv["mean_test_roc_auc"]))
+    # the grid really varied the model (the clear anomalies tie some candidates' ranks)
+    assert np.unique(cv["mean_test_ap"]).size > 1
+    # refit="ap": the best candidate is the one with the best mean AP, refitted on all rows
+    best = int(np.argmax(cv["mean_test_ap"]))
+    assert search.best_index_ == best and search.best_params_ == cv["params"][best]
+    assert search.best_score_ == cv["mean_test_ap"][best]
+    direct = VAELSTMDetector(**{**TINY, "max_iter": 2, **search.best_params_}).fit(X)
+    np.testing.assert_array_equal(search.best_estimator_.decision_function(X),
+                                  direct.decision_function(X))
+    # a split's AP is the anomaly class's AP of a fit on that fold's training rows
+    train, test = list(TimeSeriesSplit(n_splits=3).split(X))[0]
+    fold = VAELSTMDetector(**{**TINY, "max_iter": 2, **search.best_params_}).fit(X[train])
+    assert cv["split0_test_ap"][best] == pytest.approx(
+        _anomaly_ap(y[test], fold.decision_function(X[test])), abs=1e-12)
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_randomized_search_in_a_pipeline():
     X, y = _labelled_series()
     pipe = make_pipeline(StandardScaler(), VAELSTMDetector(**{**TINY, "max_iter": 2}))
@@ -72,12 +83,20 @@ def test_randomized_search_in_a_pipeline():
         scoring="roc_auc", cv=TimeSeriesSplit(n_splits=2), error_score="raise",
     )
     search.fit(X, y)
+    tried = [p["vaelstmdetector__window_size"] for p in search.cv_results_["params"]]
+    assert len(set(tried)) == 2 and set(tried) <= {3, 4, 5}
+    best = int(np.argmax(search.cv_results_["mean_test_score"]))
+    assert search.best_params_ == search.cv_results_["params"][best]
+    # the refitted pipeline scales, then scores with the best window
+    detector = search.best_estimator_[-1]
+    assert detector.window_size_ == search.best_params_["vaelstmdetector__window_size"]
     labels = search.best_estimator_.predict(X)
-    assert set(np.unique(labels)) <= {-1, 1}
-    assert labels.dtype.kind == "i"
+    assert labels.dtype.kind == "i" and labels.shape == (len(X),)
+    np.testing.assert_array_equal(
+        labels, detector.predict(search.best_estimator_[0].transform(X)))
+    assert set(np.unique(labels)) == {-1, 1}
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_pipeline_and_clone(series):
     pipe = make_pipeline(StandardScaler(), VAELSTMDetector(**TINY)).fit(series)
     direct = VAELSTMDetector(**TINY).fit(StandardScaler().fit_transform(series))

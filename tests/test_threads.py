@@ -5,6 +5,7 @@ from a private generator (fits in threads took each other's random numbers
 from torch's global generator and left it changed) and before ``n_threads``.
 """
 
+import functools
 import threading
 
 import numpy as np
@@ -17,12 +18,18 @@ from skvaelstm.persistence import load_model, save_model
 
 from .conftest import TINY, seasonal
 
-X = seasonal(300, n_channels=2)
+X = seasonal(150, n_channels=2)
 
 
 def _scores(seed, n_threads=1):
     det = VAELSTMDetector(**{**TINY, "random_state": seed, "n_threads": n_threads})
     return det.fit(X).score_samples(X)
+
+
+@functools.cache
+def _alone(seed, n_threads=1):
+    """The scores of a fit running alone (computed once per module)."""
+    return _scores(seed, n_threads)
 
 
 def _in_threads(jobs):
@@ -49,7 +56,7 @@ def _in_threads(jobs):
 
 def test_concurrent_fits_match_sequential_fits_and_leave_the_global_rng_alone():
     seeds = [0, 1, 0, 1, 2, 2]
-    expected = {seed: _scores(seed) for seed in set(seeds)}
+    expected = {seed: _alone(seed) for seed in set(seeds)}
     rng_before = torch.get_rng_state()
     got = _in_threads([(i, lambda s=seed: _scores(s)) for i, seed in enumerate(seeds)])
     for i, seed in enumerate(seeds):
@@ -58,7 +65,7 @@ def test_concurrent_fits_match_sequential_fits_and_leave_the_global_rng_alone():
 
 
 def test_fits_with_different_thread_counts_in_threads_each_match_their_own():
-    expected = {n: _scores(0, n) for n in (1, 2)}
+    expected = {n: _alone(0, n) for n in (1, 2)}
     counts = (1, 2, 1, 2)
     got = _in_threads([(i, lambda n=n: _scores(0, n)) for i, n in enumerate(counts)])
     assert len(got) == 4
@@ -69,15 +76,17 @@ def test_fits_with_different_thread_counts_in_threads_each_match_their_own():
 def test_nested_use_across_threads_does_not_wait_and_bad_counts_leave_no_state():
     # a block with 2 threads that starts fits with n_threads=1 in worker threads
     # (a threaded joblib backend) must not wait for itself
-    results = {}
     with _torch_threads(2):
-        _in_threads([(i, lambda i=i: results.setdefault(i, _scores(0))) for i in range(2)])
+        results = _in_threads([(i, lambda: _scores(0)) for i in range(2)])
         assert torch.get_num_threads() == 2
-    assert len(results) == 2
+    assert sorted(results) == [0, 1]
+    for scores in results.values():   # each worker's fit ran on its own 1 thread
+        np.testing.assert_array_equal(scores, _alone(0, 1))
     with pytest.raises(ValueError, match="n_threads"):
         with _torch_threads(0):
             pass
-    _scores(0, 2)   # still works after the refused call
+    # still works after the refused call
+    np.testing.assert_array_equal(_scores(0, 2), _alone(0, 2))
 
 
 def test_fit_and_scoring_restore_the_callers_thread_count():
@@ -102,7 +111,7 @@ def test_n_threads_none_leaves_torch_alone():
     try:
         torch.set_num_threads(1)
         none = VAELSTMDetector(**{**TINY, "n_threads": None}).fit(X).score_samples(X)
-        np.testing.assert_array_equal(none, _scores(0, 1))
+        np.testing.assert_array_equal(none, _alone(0, 1))
     finally:
         torch.set_num_threads(before)
 
