@@ -8,8 +8,6 @@ from skvaelstm import VAELSTMDetector
 
 from .conftest import TINY, seasonal
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 OPTIONS = [(agg, "prediction") for agg in ("newest", "mean", "max")] + [
     (agg, source) for agg in ("window_max", "window_mean", "trailing_max", "trailing_mean")
     for source in ("prediction", "reconstruction", "both")]

@@ -25,7 +25,6 @@ TINY_ARGS = ["--window-size", "4", "--n-windows", "3", "--code-size", "2",
              "--vae-hidden-size", "16", "--lstm-hidden-size", "8", "--max-iter", "2",
              "--no-early-stopping", "--random-state", "0"]
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
 def run(*args, cwd):

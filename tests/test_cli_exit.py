@@ -16,8 +16,6 @@ from skvaelstm.persistence import ModelFileError, UntrustedModelFileError, save_
 
 from .test_cli import TINY_ARGS, assert_user_error
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 
 def one_error_line(err):
     """stderr holds exactly one line: ``skvaelstm: error: ...``; that line."""

@@ -22,8 +22,6 @@ from skvaelstm.cli import main
 from .conftest import Exploit
 from .test_cli import TINY_ARGS, assert_user_error, run
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 N_ROWS = 120
 
 

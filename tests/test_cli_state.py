@@ -14,8 +14,6 @@ from skvaelstm.persistence import load_model, read_model_info
 
 from .test_cli import TINY_ARGS
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 
 @pytest.mark.slow
 def test_help_and_version_do_not_import_torch():

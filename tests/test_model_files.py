@@ -106,7 +106,6 @@ def _as_0_1(document):
         document["attributes"].pop(name)
 
 
-@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.filterwarnings("error::skvaelstm.persistence.ModelUpgradeWarning")
 def test_files_of_skvaelstm_0_1_load_and_score_as_they_did(tmp_path, series):
     # a 0.1 file: per-row "newest" scores, no error_source / learning_rate / n_threads

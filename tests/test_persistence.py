@@ -21,8 +21,6 @@ from skvaelstm.persistence import (
 
 from .conftest import TINY, seasonal
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 
 @pytest.fixture(scope="module")
 def named():

@@ -16,6 +16,7 @@ from skvaelstm import VAELSTMDetector
 from skvaelstm._threads import _torch_threads
 from skvaelstm.persistence import load_model, save_model
 
+from ._helpers import TIMEOUT
 from .conftest import TINY, seasonal
 
 X = seasonal(150, n_channels=2)
@@ -35,7 +36,7 @@ def _alone(seed, n_threads=1):
 def _in_threads(jobs):
     """Run ``(key, function)`` pairs at the same time in threads; return key -> result."""
     results, errors = {}, []
-    start = threading.Barrier(len(jobs))
+    start = threading.Barrier(len(jobs), timeout=TIMEOUT)  # a hung job fails, not hangs
 
     def run(key, function):
         try:
@@ -48,7 +49,9 @@ def _in_threads(jobs):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(TIMEOUT)
+        if thread.is_alive():
+            pytest.fail(f"a job did not end within {TIMEOUT} s")
     if errors:
         raise errors[0]
     return results

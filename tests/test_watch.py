@@ -18,7 +18,6 @@ from ._helpers import Child
 from .conftest import TINY, seasonal
 from .test_cli import TINY_ARGS
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 N_TRAIN = 150
 
 

@@ -21,8 +21,6 @@ from .test_watch import (
     watch,
 )
 
-pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
 # Bad rows at data row 31 (line 32 of the input): refused for a value (its time
 # is in order), by the scorer (inside a read of many rows: the rows after it in
 # the read were looked at before the scorer refused it) and for its time.
