@@ -194,8 +194,8 @@ def flops_per_row():
     and the matmul rate this machine sustains, to tell slow code from slow hardware."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from skvaelstm._lstm import _LatentLSTM
-    from skvaelstm._vae import _VAE
+    from skvaelstm._model._lstm import _LatentLSTM
+    from skvaelstm._model._vae import _VAE
 
     out = {}
     for name, params in MODELS.items():

@@ -44,8 +44,8 @@ from nab_paper import SERIES as PAPER_SERIES
 from sklearn.exceptions import ConvergenceWarning
 
 from skvaelstm import VAELSTMDetector
+from skvaelstm._model._window_size import _min_fit_rows
 from skvaelstm._scoring import _errors, _options
-from skvaelstm._window_size import _min_fit_rows
 from skvaelstm.datasets import fetch_nab, list_nab
 from skvaelstm.metrics import average_precision_anomaly, estimate_sliding_window, vus_pr
 

@@ -9,7 +9,7 @@ def __getattr__(name):
     # Lazy (PEP 562): importing torch and scikit-learn takes seconds, and the
     # command line must answer --help, --version and argument errors without them.
     if name == "VAELSTMDetector":
-        from ._detector import VAELSTMDetector
+        from ._model._detector import VAELSTMDetector
 
         return VAELSTMDetector
     raise AttributeError(f"module 'skvaelstm' has no attribute {name!r}")

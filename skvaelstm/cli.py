@@ -37,9 +37,9 @@ import sys
 import time
 import warnings
 
-from ._cli_errors import _EXIT_INTERRUPTED, _EXIT_OK, _error, _exit_code
-from ._cli_output import _note, _say, _show_warning, _warn, _write_scores
-from ._cli_parser import _parser
+from ._cli._errors import _EXIT_INTERRUPTED, _EXIT_OK, _error, _exit_code
+from ._cli._output import _note, _say, _show_warning, _warn, _write_scores
+from ._cli._parser import _parser
 from .exceptions import InputError
 
 __all__ = ["main"]
@@ -99,7 +99,7 @@ def _watched():
 # sub-commands
 # --------------------------------------------------------------------------
 def _demo(args):
-    from ._demo import _run_demo
+    from ._cli._demo import _run_demo
 
     started = time.perf_counter()
     result = _run_demo(args.output, max_iter=args.max_iter, verbose=min(args.verbose, 2),
@@ -121,9 +121,9 @@ def _demo(args):
 
 
 def _fit(args):
-    from ._cli_data import _check_outputs, _load
-    from ._cli_model import _fitted, _metadata
-    from ._cli_options import _model_options
+    from ._cli._data import _check_outputs, _load
+    from ._cli._model import _fitted, _metadata
+    from ._cli._options import _model_options
     from .persistence import save_model
 
     options = _model_options(args, note=_note)
@@ -137,8 +137,8 @@ def _fit(args):
 
 
 def _score(args):
-    from ._cli_data import _check_outputs, _load
-    from ._cli_model import _model_columns
+    from ._cli._data import _check_outputs, _load
+    from ._cli._model import _model_columns
     from .persistence import load_model
 
     _check_outputs(args)
@@ -151,10 +151,10 @@ def _score(args):
 
 
 def _detect(args):
-    from ._cli_data import _check_outputs, _load
-    from ._cli_model import _fitted, _metadata
-    from ._cli_options import _model_options
-    from ._cli_output import _output_columns
+    from ._cli._data import _check_outputs, _load
+    from ._cli._model import _fitted, _metadata
+    from ._cli._options import _model_options
+    from ._cli._output import _output_columns
     from .persistence import save_model
 
     options = _model_options(args, note=_note)
@@ -172,7 +172,7 @@ def _detect(args):
 
 
 def _watch(args):
-    from ._watch import _watch as watch
+    from ._cli._watch import _watch as watch
 
     if args.follow and args.data == "-":
         raise InputError("--follow needs a file to follow, not standard input.")

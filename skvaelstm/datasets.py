@@ -26,7 +26,7 @@ import json
 
 from sklearn.utils import Bunch
 
-from . import _nab_files as _files
+from ._io import _nab_files as _files
 
 __all__ = ["fetch_nab", "list_nab", "load_nab"]
 

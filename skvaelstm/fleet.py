@@ -46,8 +46,8 @@ import joblib
 import numpy as np
 from sklearn.base import clone
 
-from ._tables import _load_series
-from ._threads import _torch_threads
+from ._io._tables import _load_series
+from ._model._threads import _torch_threads
 from .persistence import load_model, save_model
 
 __all__ = ["FleetResult", "SeriesResult", "detect_fleet", "fit_fleet",
@@ -182,7 +182,7 @@ def limit_worker_threads(client, n_threads=1):
     dict
         The answer of each worker to the registration.
     """
-    from ._dask import _TorchThreads  # needs distributed: imported only here
+    from ._fleet._dask import _TorchThreads  # needs distributed: imported only here
 
     plugin = _TorchThreads(int(n_threads))
     if hasattr(client, "register_plugin"):          # distributed >= 2023.9

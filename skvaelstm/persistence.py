@@ -40,9 +40,9 @@ from sklearn.utils.validation import check_is_fitted
 # The public entry points; the parts live in private modules: the file format
 # (_model_format), the upgrade of 0.1 models (_upgrade), which files are read how
 # and torch's safe loading (_trust), the exceptions (_model_errors).
-from ._model_errors import ModelFileError, ModelUpgradeWarning, UntrustedModelFileError
-from ._model_format import _document, _from_payload, _write
-from ._trust import _file_kind, _load_pickle, _torch_load_safely, _unpickled_model
+from ._io._model_errors import ModelFileError, ModelUpgradeWarning, UntrustedModelFileError
+from ._io._model_format import _document, _from_payload, _write
+from ._io._trust import _file_kind, _load_pickle, _torch_load_safely, _unpickled_model
 
 __all__ = ["ModelFileError", "ModelUpgradeWarning", "UntrustedModelFileError", "load_model",
            "read_model_info", "save_model"]

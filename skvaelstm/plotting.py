@@ -18,9 +18,9 @@ Examples
 import numpy as np
 from sklearn.utils import column_or_1d
 
+from ._io._tables import _gaps
 from ._metrics._labels import _anomaly_mask
 from ._metrics._vus import _segments
-from ._tables import _gaps
 from .explain import rank_channels
 
 __all__ = ["plot_anomalies"]

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._compat import Interval, _fit_context
+from ._model._compat import Interval, _fit_context
 from ._scoring._windows import _sliding_windows
 
 __all__ = ["LagWindows"]

@@ -38,12 +38,12 @@ import torch
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
-from ._scaling import _standardise
+from ._model._scaling import _standardise
+from ._model._threads import _torch_threads
+from ._model._validation import _validate
 from ._scoring import _engine
 from ._scoring._engine import _advance, _empty_state, _Spec, _State
 from ._scoring._options import _check_scoring_options, _look_ahead, _min_score_rows
-from ._threads import _torch_threads
-from ._validation import _validate
 from .exceptions import InputError
 
 __all__ = ["StreamScorer"]
@@ -196,7 +196,7 @@ class StreamScorer:
 
     def _to_document(self, arrays):
         """The state as JSON with its arrays in ``arrays`` (for the model file)."""
-        from ._serialization import _encode
+        from ._io._serialization import _encode
 
         values = vars(self._state)
         return {name: _encode(value[..., 0] if name in _COLUMNS and value is not None
@@ -207,7 +207,7 @@ class StreamScorer:
     def _from_document(cls, detector, document, arrays):
         """A scorer of ``detector`` resumed from ``_to_document``'s output; a state
         that does not fit the detector raises ``ValueError``."""
-        from ._serialization import _decode
+        from ._io._serialization import _decode
 
         scorer = cls(detector)
         values = {name: _decode(document[name], arrays) for name in vars(scorer._state)}

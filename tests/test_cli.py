@@ -258,7 +258,7 @@ def test_verbose_shows_traceback_and_internal_errors_exit_1(tmp_path, data, caps
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" in err and "skvaelstm: error:" in err
 
-    from skvaelstm import _tables
+    from skvaelstm._io import _tables
 
     def broken(path):
         raise RuntimeError("boom")

@@ -7,9 +7,10 @@ import os
 import pandas as pd
 import pytest
 
-from skvaelstm import _cli_data, _cli_errors
-from skvaelstm._compat import InvalidParameterError
-from skvaelstm._tables import _read_table
+from skvaelstm._cli import _data as _cli_data
+from skvaelstm._cli import _errors as _cli_errors
+from skvaelstm._io._tables import _read_table
+from skvaelstm._model._compat import InvalidParameterError
 from skvaelstm.cli import main
 from skvaelstm.exceptions import InputError
 from skvaelstm.persistence import ModelFileError, UntrustedModelFileError, save_model

@@ -6,8 +6,8 @@ import argparse
 import pytest
 
 from skvaelstm import VAELSTMDetector
-from skvaelstm._cli_options import _MAPPED_PARAMETERS, _MODEL_FLAGS, _model_options, _shown
-from skvaelstm._cli_parser import _parser
+from skvaelstm._cli._options import _MAPPED_PARAMETERS, _MODEL_FLAGS, _model_options, _shown
+from skvaelstm._cli._parser import _parser
 from skvaelstm.cli import main
 from skvaelstm.exceptions import InputError
 from skvaelstm.persistence import load_model, read_model_info

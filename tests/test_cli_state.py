@@ -60,7 +60,7 @@ def test_an_error_not_raised_by_the_package_is_an_internal_error(tmp_path, data,
 
 def test_scores_csv_is_written_block_by_block_with_the_same_content(tmp_path, data, capsys,
                                                                     monkeypatch):
-    from skvaelstm import _cli_output
+    from skvaelstm._cli import _output as _cli_output
 
     args = ["detect", str(data), "--time-column", "timestamp", "--columns", "load,temp",
             "--label-column", "label", *TINY_ARGS]

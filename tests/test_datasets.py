@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skvaelstm import _nab_files
+from skvaelstm._io import _nab_files
 from skvaelstm.datasets import fetch_nab, list_nab, load_nab
 
 REAL_DOWNLOAD = _nab_files._download  # captured before any test patches it

@@ -283,7 +283,7 @@ def test_early_stopping_stops_and_restores_the_best_weights(series):
     split = len(series) - int(0.1 * len(series))
     held_out = torch.from_numpy(((series[split:] - det.mean_) / det.scale_).astype(np.float32))
     windows = held_out.unfold(0, W, 1)
-    from skvaelstm._vae import _negative_elbo
+    from skvaelstm._model._vae import _negative_elbo
     with torch.no_grad():
         mean, std = det.vae_.encoder(windows)
         loss = _negative_elbo(windows, det.vae_.decoder(mean), mean, std, det.sigma).item()
@@ -350,7 +350,7 @@ def test_silent_by_default(series, caplog, capsys):
 
 
 def test_interrupted_fit_leaves_the_estimator_as_it_was(fitted, series, monkeypatch):
-    from skvaelstm import _training
+    from skvaelstm._model import _training
 
     before = fitted.decision_function(series)
     attributes = dict(vars(fitted))
@@ -431,7 +431,7 @@ def test_window_size_auto_is_chosen_from_the_period_and_stored():
 
 
 def test_fit_predict_reuses_the_training_scores_of_fit(fitted, series, monkeypatch):
-    from skvaelstm import _fitting
+    from skvaelstm._model import _fitting
 
     expected = fitted.predict(series)
     calls = []

@@ -13,7 +13,8 @@ import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from skvaelstm import VAELSTMDetector, _model_format, _serialization, _trust
+from skvaelstm import VAELSTMDetector
+from skvaelstm._io import _model_format, _serialization, _trust
 from skvaelstm.exceptions import InputError
 from skvaelstm.persistence import (
     ModelFileError,

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from skvaelstm import VAELSTMDetector
-from skvaelstm._window_size import _min_fit_rows
+from skvaelstm._model._window_size import _min_fit_rows
 from skvaelstm.persistence import UntrustedModelFileError, load_model, read_model_info
 
 from .conftest import TINY, Exploit, seasonal
@@ -470,7 +470,7 @@ def _assert_unchanged(detector, snapshot):
 
 
 def test_interrupt_in_the_middle_of_the_lstm_stage(series, monkeypatch):
-    from skvaelstm import _training
+    from skvaelstm._model import _training
 
     # small batches: the LSTM stage runs many optimiser steps per epoch
     detector = VAELSTMDetector(**{**TINY, "batch_size": 16}).fit(series)
@@ -498,7 +498,7 @@ def test_interrupt_in_the_middle_of_the_lstm_stage(series, monkeypatch):
 
 
 def test_interrupt_while_computing_the_offset(fitted, series, monkeypatch):
-    from skvaelstm import _fitting
+    from skvaelstm._model import _fitting
 
     detector = _fitted_copy(fitted)
     snapshot = _snapshot(detector)

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from skvaelstm import VAELSTMDetector
-from skvaelstm._threads import _torch_threads
+from skvaelstm._model._threads import _torch_threads
 from skvaelstm.persistence import load_model, save_model
 
 from ._helpers import TIMEOUT

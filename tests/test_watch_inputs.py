@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skvaelstm._line_reader import _Lines, _Reopened
-from skvaelstm._tables import _GAP_FACTOR, _prepare
-from skvaelstm._watch import _Clock
+from skvaelstm._cli._watch import _Clock
+from skvaelstm._io._line_reader import _Lines, _Reopened
+from skvaelstm._io._tables import _GAP_FACTOR, _prepare
 from skvaelstm.cli import main
 
 from ._helpers import Child, within

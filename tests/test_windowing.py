@@ -2,19 +2,19 @@
 
 import numpy as np
 
+from skvaelstm._model._window_size import (
+    _AUTO_BOUNDS,
+    _AUTO_FALLBACK,
+    _auto_window_size,
+    _chronological_split,
+    _min_fit_rows,
+)
 from skvaelstm._scoring._pooling import _accumulate_row_errors, _coverage, _covering_mean
 from skvaelstm._scoring._windows import (
     _context_indices,
     _context_length,
     _sequence_indices,
     _sliding_windows,
-)
-from skvaelstm._window_size import (
-    _AUTO_BOUNDS,
-    _AUTO_FALLBACK,
-    _auto_window_size,
-    _chronological_split,
-    _min_fit_rows,
 )
 
 

@@ -19,7 +19,7 @@ boolean "is anomaly" mask; sign conventions are handled by the public module.
 
 import numpy as np
 
-from .._window_size import _dominant_period
+from .._model._window_size import _dominant_period
 
 # TSB-AD evaluates the range-AUC curves at 250 score quantiles (``thre=250``).
 _N_THRESHOLDS = 250

@@ -8,21 +8,21 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
-from ._compat import Interval, StrOptions, _fit_context
-from ._device import _DevicePortablePickle
-from ._fitting import _fit_model
-from ._scaling import _standardise
-from ._scoring._engine import _score_rows, _Spec
-from ._scoring._options import (
+from .._scoring._engine import _score_rows, _Spec
+from .._scoring._options import (
     PER_ROW,
     POOLED,
     SOURCES,
     _check_scoring_options,
     _min_score_rows,
 )
+from ..exceptions import InputError
+from ._compat import Interval, StrOptions, _fit_context
+from ._device import _DevicePortablePickle
+from ._fitting import _fit_model
+from ._scaling import _standardise
 from ._threads import _torch_threads
 from ._validation import _validate
-from .exceptions import InputError
 
 __all__ = ["VAELSTMDetector"]
 

@@ -26,7 +26,7 @@ import contextlib
 import sys
 import traceback
 
-from .exceptions import InputError
+from ..exceptions import InputError
 
 __all__ = []  # private helper of skvaelstm.cli
 

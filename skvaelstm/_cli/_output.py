@@ -5,8 +5,8 @@ it prints (results on stdout; notes and warnings on stderr)."""
 import os
 import sys
 
-from ._cli_errors import _estimator_errors, _input_errors
-from .exceptions import InputError
+from ..exceptions import InputError
+from ._errors import _estimator_errors, _input_errors
 
 __all__ = []  # private helper of skvaelstm.cli
 
@@ -17,7 +17,7 @@ _CSV_BLOCK = 100_000
 
 def _output_columns(args, table, time_column):
     """Input columns copied to the scores CSV, checked (also before a long fit)."""
-    from ._tables import _check_columns
+    from .._io._tables import _check_columns
 
     keep = ([time_column] if time_column else []) + list(table.X.columns)
     if args.label_column:
@@ -41,7 +41,7 @@ def _blame(parts, flagged, names, k):
     part in the unflagged rows) and their shares of its error; empty elsewhere."""
     import numpy as np
 
-    from .explain import _relative
+    from ..explain import _relative
 
     columns = {}
     rows = np.flatnonzero(flagged)
@@ -62,7 +62,7 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
                   train_end=None):
     """Score ``table`` and write its rows from ``first_row`` on (earlier rows are
     context: scored, not written); ``report`` prints the summary lines."""
-    from ._serialization import _atomic_write
+    from .._io._serialization import _atomic_write
 
     keep = _output_columns(args, table, time_column)
     with _estimator_errors():
@@ -100,7 +100,7 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
 
 
 def _matplotlib():
-    from .plotting import _require_matplotlib
+    from ..plotting import _require_matplotlib
 
     with _input_errors(ImportError):   # asked for with --plot: the user's setup, not a bug
         return _require_matplotlib("--plot")
@@ -113,7 +113,7 @@ def _figure(args, table, scores, threshold, predicted, first_row, train_end, par
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from .plotting import _draw, _figsize
+    from ..plotting import _draw, _figsize
 
     X = table.X.iloc[first_row:]
     figure = Figure(figsize=_figsize(X.shape[1] + 1), constrained_layout=True)

@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from .exceptions import InputError
+from ..exceptions import InputError
 
 __all__ = []  # private helper of skvaelstm._tables and skvaelstm._watch
 

@@ -16,11 +16,12 @@ import numpy as np
 import sklearn
 import torch
 
-from ._compat import InvalidParameterError
-from ._detector import VAELSTMDetector
-from ._device import _available_or_cpu
+from .._model._compat import InvalidParameterError
+from .._model._detector import VAELSTMDetector
+from .._model._device import _available_or_cpu
+from .._model._networks import _build_networks
+from .._model._validation import _first_line
 from ._model_errors import ModelFileError, _corrupted
-from ._networks import _build_networks
 from ._serialization import _atomic_write, _cpu_state, _decode, _digest, _encode, _json_param
 from ._upgrade import (
     _ADDED_PARAMETERS,
@@ -28,7 +29,6 @@ from ._upgrade import (
     _new_threshold_needed,
     _upgrade_attributes,
 )
-from ._validation import _first_line
 
 __all__ = []
 
@@ -87,7 +87,7 @@ def _write(path, estimator, stream, metadata):
 
 def _versions():
     """The versions a file records (``read_model_info(path)["versions"]``)."""
-    from . import __version__
+    from .. import __version__
 
     return {"skvaelstm": __version__, "torch": torch.__version__, "numpy": np.__version__,
             "scikit-learn": sklearn.__version__, "python": platform.python_version()}
@@ -103,7 +103,7 @@ def _document(payload, path):
         raise ModelFileError(f"{path} is a PyTorch file but not a skvaelstm model file.")
     version = payload["format_version"]
     if version > _FORMAT_VERSION:
-        from . import __version__
+        from .. import __version__
 
         raise ModelFileError(
             f"{path} uses model format version {version}, but this skvaelstm "
@@ -150,7 +150,7 @@ def _from_payload(payload, path, threshold_data):
         _derive_threshold(estimator, path, threshold_data, stacklevel=4)
     if "stream" not in document:
         return estimator
-    from .streaming import StreamScorer
+    from ..streaming import StreamScorer
 
     try:
         return StreamScorer._from_document(estimator, document["stream"], arrays)

@@ -76,7 +76,7 @@ def _upgrade_attributes(estimator):
 def _derive_threshold(estimator, path, threshold_data, stacklevel):
     """Set ``offset_`` of an upgraded multi-channel 0.1 model from its training rows,
     as ``fit`` sets it: the ``contamination`` percentile of their scores."""
-    from ._detector import _threshold
+    from .._model._detector import _threshold
 
     scores = estimator.score_samples(threshold_data)
     estimator.offset_ = _threshold(scores, estimator.contamination)

@@ -26,9 +26,9 @@ import threading
 
 import numpy as np
 
-from ._line_reader import _file_digest, _file_place, _Lines, _Reopened, _resume_place
-from ._timestamps import _NUMBER, _UNKNOWN, _instants, _time_format
-from .exceptions import InputError
+from .._io._line_reader import _file_digest, _file_place, _Lines, _Reopened, _resume_place
+from .._io._timestamps import _NUMBER, _UNKNOWN, _instants, _time_format
+from ..exceptions import InputError
 
 __all__ = []  # private helper of skvaelstm.cli
 
@@ -37,10 +37,10 @@ _STEPS_KEPT = 1000
 
 
 def _watch(args, *, note, warn):
-    from ._cli_model import _model_columns  # shared with 'score'
-    from ._tables import _GAP_FACTOR
-    from .persistence import load_model, read_model_info, save_model
-    from .streaming import StreamScorer
+    from .._io._tables import _GAP_FACTOR
+    from ..persistence import load_model, read_model_info, save_model
+    from ..streaming import StreamScorer
+    from ._model import _model_columns  # shared with 'score'
 
     model_digest = _file_digest(args.model)
     scorer, resumed = None, None
@@ -261,7 +261,7 @@ class _Header:
     def __init__(self, text, columns, time_column, source):
         import pandas as pd
 
-        from ._tables import _check_columns
+        from .._io._tables import _check_columns
 
         names = next(csv.reader([text]))
         frame = pd.DataFrame(columns=names)

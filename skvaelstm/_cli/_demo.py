@@ -39,12 +39,12 @@ def _run_demo(output, *, max_iter=None, verbose=0, report=lambda message: None):
     from sklearn.ensemble import IsolationForest
     from sklearn.pipeline import make_pipeline
 
-    from ._detector import VAELSTMDetector
-    from ._serialization import _atomic_write
-    from .datasets import load_nab
-    from .metrics import average_precision_anomaly, estimate_sliding_window, vus_pr
-    from .persistence import save_model
-    from .preprocessing import LagWindows
+    from .._io._serialization import _atomic_write
+    from .._model._detector import VAELSTMDetector
+    from ..datasets import load_nab
+    from ..metrics import average_precision_anomaly, estimate_sliding_window, vus_pr
+    from ..persistence import save_model
+    from ..preprocessing import LagWindows
 
     can_plot = _matplotlib_available()  # checked first: never fail after the long fit
     os.makedirs(output, exist_ok=True)
@@ -97,7 +97,7 @@ def _run_demo(output, *, max_iter=None, verbose=0, report=lambda message: None):
 
 
 def _matplotlib_available():
-    from .plotting import _require_matplotlib
+    from ..plotting import _require_matplotlib
 
     try:
         _require_matplotlib()
@@ -111,7 +111,7 @@ def _plot(path, data, scores, threshold, predicted, atomic_write):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from .plotting import _draw
+    from ..plotting import _draw
 
     fig = Figure(figsize=(12, 5), constrained_layout=True)
     FigureCanvasAgg(fig)

@@ -5,15 +5,15 @@ metadata its file keeps, and the time column and channels a saved model reads
 import os
 import time
 
-from ._cli_errors import _estimator_errors
-from .exceptions import InputError
+from ..exceptions import InputError
+from ._errors import _estimator_errors
 
 __all__ = []  # private helper of skvaelstm.cli and skvaelstm._watch
 
 def _fitted(args, table, options):
     """The detector with ``options`` fitted on the training rows of ``table``,
     their number, and the seconds the fit took."""
-    from ._detector import VAELSTMDetector
+    from .._model._detector import VAELSTMDetector
 
     n_train = _train_count(args, table)
     detector = VAELSTMDetector(**options)
@@ -28,7 +28,7 @@ def _fitted(args, table, options):
 
 
 def _train_count(args, table):
-    from ._tables import _train_rows
+    from .._io._tables import _train_rows
 
     return _train_rows(table, train_until=args.train_until,
                         train_rows=args.train_rows)
@@ -44,8 +44,8 @@ def _check_training_rows(detector, X):
     """Too few training rows, said in the command line's terms (the estimator's
     own message names Python parameters), with the options that would fit. The
     rule is the estimator's: ``_min_fit_rows`` of the window ``fit`` will use."""
-    from ._fitting import _window_for
-    from ._window_size import _min_fit_rows
+    from .._model._fitting import _window_for
+    from .._model._window_size import _min_fit_rows
 
     p = detector.get_params()
     early_stopping, n_windows, fraction = (p["early_stopping"], p["n_windows"],
@@ -76,7 +76,7 @@ def _check_training_rows(detector, X):
 def _model_columns(args, detector):
     """The time column and channels to read: the options, else the model's
     (its fitted column names, or what its file's metadata recorded)."""
-    from .persistence import ModelFileError, read_model_info
+    from ..persistence import ModelFileError, read_model_info
 
     try:
         stored = read_model_info(args.model)["metadata"]

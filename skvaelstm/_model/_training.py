@@ -13,9 +13,9 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from ._scoring._windows import _sequence_indices
+from .._scoring._windows import _sequence_indices
+from ..exceptions import InputError
 from ._vae import _negative_elbo
-from .exceptions import InputError
 
 logger = logging.getLogger("skvaelstm")
 # Adam moments of the reference: beta2 = 0.95 for the VAE, Keras defaults for the LSTM.

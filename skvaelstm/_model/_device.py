@@ -5,7 +5,7 @@ import warnings
 
 import torch
 
-from .exceptions import InputError
+from ..exceptions import InputError
 
 
 def _resolve_device(device):

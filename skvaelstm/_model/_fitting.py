@@ -10,15 +10,15 @@ when the training rows are scored with it).
 import numpy as np
 import torch
 
+from .._scoring._engine import _score_rows, _Spec
+from .._scoring._errors import _error_scale
+from .._scoring._passes import _encode
+from ..exceptions import InputError
 from ._device import _resolve_device
 from ._networks import _build_networks
 from ._scaling import _standardisation, _standardise
-from ._scoring._engine import _score_rows, _Spec
-from ._scoring._errors import _error_scale
-from ._scoring._passes import _encode
 from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
 from ._window_size import _auto_window_size, _chronological_split, _min_fit_rows
-from .exceptions import InputError
 
 __all__ = []  # private helper of skvaelstm._detector
 

@@ -18,9 +18,9 @@ import zlib
 
 import torch
 
+from .._model._validation import _first_line
 from ._model_errors import ModelFileError, UntrustedModelFileError, _corrupted
 from ._upgrade import _derive_threshold, _new_threshold_needed, _upgrade_attributes
-from ._validation import _first_line
 
 __all__ = []
 
@@ -132,8 +132,8 @@ def _unsafe_globals(path):
 def _unpickled_model(estimator, path, threshold_data):
     """A trusted unpickled object, checked to be a detector (or a live scorer of
     one) and upgraded from skvaelstm 0.1 like a model file."""
-    from ._detector import VAELSTMDetector
-    from .streaming import StreamScorer
+    from .._model._detector import VAELSTMDetector
+    from ..streaming import StreamScorer
 
     detector = estimator.detector if isinstance(estimator, StreamScorer) else estimator
     if not isinstance(detector, VAELSTMDetector):

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from .exceptions import InputError
+from ..exceptions import InputError
 
 
 def _first_line(exc):

@@ -1,6 +1,6 @@
 """The exceptions and warning of model files (public in :mod:`skvaelstm.persistence`)."""
 
-from .exceptions import InputError
+from ..exceptions import InputError
 
 __all__ = ["ModelFileError", "ModelUpgradeWarning", "UntrustedModelFileError"]
 

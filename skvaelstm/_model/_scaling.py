@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .exceptions import InputError
+from ..exceptions import InputError
 
 # Standardised values beyond this cannot be represented safely in float32
 # (squared errors would overflow to inf).

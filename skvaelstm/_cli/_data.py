@@ -3,9 +3,9 @@ of ``--context``), and the output paths, checked before any long work."""
 
 import os
 
-from ._cli_errors import _input_errors
-from ._cli_output import _matplotlib, _note
-from .exceptions import InputError
+from ..exceptions import InputError
+from ._errors import _input_errors
+from ._output import _matplotlib, _note
 
 __all__ = []  # private helper of skvaelstm.cli
 
@@ -15,7 +15,7 @@ def _load(args, time_column, columns, *, context=None):
     before it) the table of both and the number of context rows."""
     import pandas as pd
 
-    from ._tables import _check_columns, _check_header, _prepare
+    from .._io._tables import _check_columns, _check_header, _prepare
 
     frame = _read(args.data)
     exclude = [getattr(args, "label_column", None)]
@@ -59,7 +59,7 @@ def _load(args, time_column, columns, *, context=None):
 
 
 def _read(path):
-    from ._tables import _read_table
+    from .._io._tables import _read_table
 
     # a Parquet file without pyarrow installed: the user's setup, not a bug
     with _input_errors(ImportError):

@@ -6,7 +6,7 @@ errors answer at once. The model options are added by ``_cli_options``.
 
 import argparse
 
-from ._cli_options import _add_model_flags
+from ._options import _add_model_flags
 
 __all__ = []  # private helper of skvaelstm.cli
 
@@ -53,7 +53,7 @@ def _parser():
         prog="skvaelstm", description="VAE-LSTM anomaly detection for time series.",
         epilog="Exit codes: 0 ok, 2 user error, 1 internal error. "
                "Run 'skvaelstm demo' for a first example.")
-    from . import __version__
+    from .. import __version__
 
     parser.add_argument("--version", action="version", version=f"skvaelstm {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._model._validation import _first_line
+from ..exceptions import InputError
 from ._timestamps import _parse_times
-from ._validation import _first_line
-from .exceptions import InputError
 
 __all__ = []  # private helper of skvaelstm.cli and skvaelstm.fleet
 

@@ -11,7 +11,7 @@ types and choices), then checked by its own parameter validation.
 
 import argparse
 
-from .exceptions import InputError
+from ..exceptions import InputError
 
 __all__ = []  # private helper of skvaelstm.cli
 
@@ -78,8 +78,8 @@ def _shown(default):
 def _model_options(args, *, note):
     """The estimator's parameters from the flags given (the defaults are the
     estimator's own); ``note`` tells of deprecated spellings."""
-    from ._compat import InvalidParameterError
-    from ._detector import VAELSTMDetector
+    from .._model._compat import InvalidParameterError
+    from .._model._detector import VAELSTMDetector
 
     given = _deprecated_learning_rate(args, {name: getattr(args, name) for name in _MODEL_FLAGS
                                              if getattr(args, name) is not None}, note)
@@ -145,7 +145,7 @@ def _converted(flag, text, constraints):
 def _as(constraint, text):
     from numbers import Integral
 
-    from ._compat import Interval, StrOptions
+    from .._model._compat import Interval, StrOptions
 
     if constraint is None or constraint == "random_state":   # both accept None
         if text.lower() == "none":
@@ -165,7 +165,7 @@ def _as(constraint, text):
 def _kind(constraint):
     from numbers import Integral
 
-    from ._compat import Interval, StrOptions
+    from .._model._compat import Interval, StrOptions
 
     if constraint is None:
         return "none"
