@@ -1,4 +1,14 @@
-"""skvaelstm: a scikit-learn compatible VAE-LSTM time-series anomaly detector."""
+"""skvaelstm: a scikit-learn compatible VAE-LSTM time-series anomaly detector.
+
+Public modules: ``skvaelstm`` (``VAELSTMDetector``), ``streaming``,
+``persistence``, ``metrics``, ``explain``, ``datasets``, ``preprocessing``,
+``plotting``, ``fleet``, ``exceptions`` and ``cli``. Everything else lives in
+private sub-packages, one layer each, imports flowing one way: ``_scoring`` (the
+scoring engine) <- ``_model`` (the estimator and its networks) <- ``_io`` (files
+and tables) <- ``_cli`` (the command line); ``_metrics`` and ``_fleet`` beside
+them. ARCHITECTURE.md in the repository describes the layers and how a row
+gets its score.
+"""
 
 __version__ = "0.2.0"
 

@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from skvaelstm import VAELSTMDetector
+from skvaelstm._fleet._runner import _task_threads
 from skvaelstm.fleet import (
     FleetResult,
-    _task_threads,
     detect_fleet,
     fit_fleet,
     model_filename,

@@ -18,15 +18,13 @@ import pandas as pd
 
 from .._model._validation import _first_line
 from ..exceptions import InputError
-from ._timestamps import _parse_times
+from ._timestamps import _parse_times, _show
 
 __all__ = []  # private helper of skvaelstm.cli and skvaelstm.fleet
 
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 # A step longer than this multiple of the median step is a gap.
 _GAP_FACTOR = 1.5
-# Values shown in messages are cut to this many characters.
-_SHOW = 40
 
 
 @dataclass
@@ -271,11 +269,6 @@ def _train_rows(table, *, train_until=None, train_rows=None):
 
 def _row(index):
     return int(index) + 1
-
-
-def _show(value):
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= _SHOW else text[: _SHOW - 3] + "..."
 
 
 def _fmt(value):

@@ -19,6 +19,9 @@ import numpy as np
 
 from ..exceptions import InputError
 
+# Values shown in messages are cut to this many characters.
+_SHOW = 40
+
 __all__ = []  # private helper of skvaelstm._tables and skvaelstm._watch
 
 # The format of numeric time columns (seconds, row counters, ...): read as floats.
@@ -100,7 +103,6 @@ def _refuse(texts, time_format, offset, what, row, earlier):
     passed over whole, the stamps of the first block with one read one by one."""
     import pandas as pd
 
-    from ._tables import _show
 
     first = None   # the position of the first stamp whose offset is known
     for start in range(0, len(texts), _BLOCK):
@@ -147,3 +149,8 @@ def _offset_text(seconds):
     sign, seconds = ("-" if seconds < 0 else "+"), abs(seconds)
     return f"at UTC{sign}{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
 
+
+def _show(value):
+    """A value in a message: quoted if text, shortened to ``_SHOW`` characters."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= _SHOW else text[: _SHOW - 3] + "..."
