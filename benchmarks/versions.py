@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from _common import git_commit, machine, machine_load, markdown_table, write_results
+from _common import git_line, git_state, machine, machine_load, markdown_table, write_results
 
 HERE = Path(__file__).resolve().parents[1]
 SEEDS = (0, 1, 2, 3, 4)
@@ -96,7 +96,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--busy-repeats", type=int, default=3)
     args = parser.parse_args()
-    commit = git_commit()                      # read when the run starts
+    state = git_state()                        # read when the run starts
     trees = {"baseline": args.baseline.resolve(), "this": HERE}
     baseline_commit = _commit_of(trees["baseline"])
     load_before = machine_load()
@@ -117,7 +117,7 @@ def main():
         "Written by `benchmarks/versions.py`; do not edit by hand.",
         f"Command: `python benchmarks/versions.py --baseline {args.baseline} "
         f"--repeats {args.repeats} --busy-repeats {args.busy_repeats}`",
-        f"This checkout: git commit {commit} (read when the run started).",
+        f"This checkout: {git_line(state)}.",
         f"Baseline: git commit {baseline_commit}.",
         f"Measured on: {machine()}; every measurement in a fresh process, the two "
         "checkouts alternating.",
@@ -137,7 +137,7 @@ def main():
         "",
         markdown_table(header, busy_rows),
     ])
-    path = write_results("versions", {"commit": commit, "baseline_commit": baseline_commit,
+    path = write_results("versions", {**state, "baseline_commit": baseline_commit,
                                       "quiet": quiet_payload, "busy": busy_payload},
                          markdown)
     print(path.read_text())

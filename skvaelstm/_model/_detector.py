@@ -61,7 +61,8 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
         convolution channels grow from ``vae_hidden_size // 16``. The default
         was chosen on 11 NAB tuning series by skvaelstm 0.1's tuning run
         (benchmarks/results/tune_defaults.md at git commit c2736fd): wider
-        networks scored no better and fit 2-4x slower.
+        networks scored no better and fit 1.7x slower (10.9 s vs 6.3 s mean
+        fit there).
     lstm_hidden_size : int, default=16
         Units of each of the two LSTM layers (64 in the paper).
     sigma : float, default=0.1
@@ -154,12 +155,12 @@ class VAELSTMDetector(_DevicePortablePickle, OutlierMixin, BaseEstimator):
     n_threads : int or None, default=1
         Torch intra-op threads for ``fit`` and scoring, set for the call in
         the calling thread and restored afterwards (see Notes). One thread is
-        the default: the
-        small networks gain little from more threads on an idle machine, and
-        on a busy one torch's threads stall each other (on 2 cores next to one
-        CPU-bound process a default fit took 30x longer with 2 threads than
-        with 1; benchmarks/results/threads.md). None: use torch's current
-        setting (``torch.get_num_threads()``).
+        the default: the small networks gain little from more threads on an
+        idle machine, and on a busy one torch's threads stall each other (on 2
+        cores next to one CPU-bound process a default fit took 5.7 s with 1
+        thread and did not finish within 120 s with 2, over 20x longer;
+        benchmarks/results/threads.md). None: use torch's current setting
+        (``torch.get_num_threads()``).
     verbose : int, default=0
         0: silent; 1: progress bars (tqdm) for both stages; 2: one log record
         per epoch on the ``"skvaelstm"`` logger (level INFO).

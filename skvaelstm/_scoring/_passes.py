@@ -9,11 +9,11 @@ its place in a batch of a given size nor with the other windows there. So a
 window gets the same bits however many windows a call holds: batch scoring, the
 codes ``fit`` trains the LSTM on, and the live scorer (which sees one new window
 per update) agree bit for bit (tests/test_streaming.py checks both). The size
-trades batch speed against the cost of one live update: a one-off measurement
-while choosing it (defaults, 1 thread, 2 cores) scored ~50k rows/s with 128
-(~66k with 256) and made a one-row live update in ~3.2 ms (p50), of which the
-network passes are ~2 ms with 128 (~3 ms with 256); benchmarks/results/speed.md
-and streaming.md hold the committed measurements.
+trades batch speed against the cost of one live update (a pass costs about as
+much for one window as for the whole batch): with 128, default scoring runs at
+43-45k rows/s (86-98k with whole chunks of 8,192 windows before;
+benchmarks/results/speed.md) and a one-row live update takes a few ms
+(benchmarks/results/streaming.md).
 """
 
 import numpy as np
