@@ -85,11 +85,7 @@ def _fit_stage(module, batch_loss, n_train, validation_loss, *, stage, max_iter,
         # torch would fail inside Adam's first step with an obscure RuntimeError
         raise InputError(f"learning_rate_init={learning_rate:g} is too large: Adam's first "
                          "step overflows float32.")
-    # foreach: one call per step for all parameters instead of a Python loop
-    # over them; the same arithmetic per element (bit-identical weights on CPU,
-    # checked when chosen), and the single-tensor loop was ~15 % of a default fit
-    optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate, betas=betas,
-                                 foreach=True)
+    optimizer = torch.optim.Adam(module.parameters(), lr=learning_rate, betas=betas)
     losses, val_losses = [], []
     best, best_state, stall = math.inf, None, 0
     limit = None  # set from the loss of the untrained network (first batch)
