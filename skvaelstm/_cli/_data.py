@@ -30,8 +30,7 @@ def _load(args, time_column, columns, *, context=None):
         if len(frame) == 0:
             raise InputError(f"{args.data} has no data rows.")
         before = _read(context)
-        _check_columns(before,
-                     [c for c in [time_column, *columns] if c is not None], context)
+        _check_columns(before, [c for c in [time_column, *columns] if c is not None], context)
         n_context = len(before)
         label = getattr(args, "label_column", None)
         if label in frame.columns:
@@ -43,10 +42,9 @@ def _load(args, time_column, columns, *, context=None):
         frame = pd.concat([before[shared], frame], ignore_index=True)
         path = f"{context} + {args.data}"
     try:
-        table = _prepare(frame, path=path, time_column=time_column,
-                             columns=columns, sort=args.sort,
-                             allow_duplicates=args.allow_duplicates,
-                             allow_gaps=args.allow_gaps)
+        table = _prepare(frame, path=path, time_column=time_column, columns=columns,
+                         sort=args.sort, allow_duplicates=args.allow_duplicates,
+                         allow_gaps=args.allow_gaps)
     except InputError as exc:
         if context is None:
             raise

@@ -8,7 +8,8 @@ import time
 from ..exceptions import InputError
 from ._errors import _estimator_errors
 
-__all__ = []  # private helper of skvaelstm.cli and skvaelstm._watch
+__all__ = []  # private helper of skvaelstm.cli and skvaelstm._cli._watch
+
 
 def _fitted(args, table, options):
     """The detector with ``options`` fitted on the training rows of ``table``,
@@ -30,8 +31,7 @@ def _fitted(args, table, options):
 def _train_count(args, table):
     from .._io._tables import _train_rows
 
-    return _train_rows(table, train_until=args.train_until,
-                        train_rows=args.train_rows)
+    return _train_rows(table, train_until=args.train_until, train_rows=args.train_rows)
 
 
 def _metadata(args, table, n_train):

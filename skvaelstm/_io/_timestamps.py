@@ -19,10 +19,10 @@ import numpy as np
 
 from ..exceptions import InputError
 
+__all__ = []  # private helper of skvaelstm._io._tables and skvaelstm._cli._watch
+
 # Values shown in messages are cut to this many characters.
 _SHOW = 40
-
-__all__ = []  # private helper of skvaelstm._tables and skvaelstm._watch
 
 # The format of numeric time columns (seconds, row counters, ...): read as floats.
 _NUMBER = "number"
@@ -82,19 +82,26 @@ def _instants(texts, time_format, offset, *, what, row, earlier=None):
     ``offset`` is the offset of earlier stamps (``_UNKNOWN``: none read yet);
     ``what`` names the stamps, ``row(i)`` the i-th and ``earlier`` the earlier
     stamps in messages."""
+    parsed, found = _read_alike(texts, time_format)
+    if parsed is not None and offset in (_UNKNOWN, found):
+        if found is not None:
+            parsed = parsed.tz_convert("UTC").tz_localize(None)
+        return parsed.as_unit("ns").asi8, found
+    _refuse(texts, time_format, offset, what, row, earlier)
+
+
+def _read_alike(texts, time_format):
+    """``(stamps, offset in seconds or None)`` when every text reads with
+    ``time_format`` and one offset; ``(None, None)`` otherwise."""
     import pandas as pd
 
     try:
         parsed = pd.to_datetime(texts, format=time_format or "mixed", errors="coerce")
     except ValueError:   # pandas refuses stamps with several offsets
-        parsed = None
-    if parsed is not None and not parsed.isna().any():
-        found = None if parsed.tz is None else _seconds(parsed[0].utcoffset())
-        if offset in (_UNKNOWN, found):
-            if found is not None:
-                parsed = parsed.tz_convert("UTC").tz_localize(None)
-            return parsed.as_unit("ns").asi8, found
-    _refuse(texts, time_format, offset, what, row, earlier)
+        return None, None
+    if parsed.isna().any():
+        return None, None
+    return parsed, None if parsed.tz is None else _seconds(parsed[0].utcoffset())
 
 
 def _refuse(texts, time_format, offset, what, row, earlier):
@@ -103,16 +110,11 @@ def _refuse(texts, time_format, offset, what, row, earlier):
     passed over whole, the stamps of the first block with one read one by one."""
     import pandas as pd
 
-
     first = None   # the position of the first stamp whose offset is known
     for start in range(0, len(texts), _BLOCK):
         block = texts[start:start + _BLOCK]
-        try:
-            parsed = pd.to_datetime(block, format=time_format or "mixed", errors="coerce")
-        except ValueError:   # several offsets
-            parsed = None
-        if parsed is not None and not parsed.isna().any():
-            found = None if parsed.tz is None else _seconds(parsed[0].utcoffset())
+        parsed, found = _read_alike(block, time_format)
+        if parsed is not None:
             if offset == _UNKNOWN:
                 offset, first = found, start
             if found == offset:

@@ -38,7 +38,11 @@ def _channel_errors(windows, decoded, error_scale):
     KPIs) the arithmetic mean let one channel decide the score and reached
     VUS-PR 0.32, this combination 0.54 (benchmarks/results/tune_defaults.md).
     """
-    errors = (windows - decoded).square()
+    return _combined((windows - decoded).square(), error_scale)
+
+
+def _combined(errors, error_scale):
+    """``_channel_errors`` of the squared differences ``errors`` (n, channels, W)."""
     scale = torch.as_tensor(error_scale, dtype=errors.dtype, device=errors.device)
     if errors.shape[1] == 1:
         return (errors[:, 0] / scale[0]).cpu().double().numpy()
@@ -56,14 +60,15 @@ def _window_errors(windows, decoded, error_scale, parts):
     """Errors of the rows of each window, (n, W, K) float64: column 0 the combined
     error (``_channel_errors``), and with ``parts`` the channels' parts after it.
 
-    The combined error is ``_channel_errors`` itself (the float32 arithmetic of
+    The combined error is ``_channel_errors``' own (the float32 arithmetic of
     ``score_samples``); the shares are computed in float64, so parts and scores
     differ only by float64 rounding.
     """
-    total = _channel_errors(windows, decoded, error_scale)
+    squared = (windows - decoded).square()
+    total = _combined(squared, error_scale)
     if not parts:
         return total[:, :, None]
-    scaled = ((windows - decoded).square().cpu().double()
+    scaled = (squared.cpu().double()
               / torch.as_tensor(error_scale, dtype=torch.float64)[:, None])
     logs = torch.log1p(scaled).numpy()
     sums = logs.sum(axis=1, keepdims=True)
