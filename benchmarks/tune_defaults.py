@@ -126,7 +126,7 @@ def _asd_task(k, home):
         estimate_sliding_window(X[:, 0])
 
 
-def run_one(kind, name, params, seed, nab, asd):
+def run_one(kind, name, params, seed, nab, asd, all_options=True):
     torch.set_num_threads(1)
     task = _nab_task(name, nab) if kind == "nab" else _asd_task(int(name.split("-")[1]), asd)
     if task is None:
@@ -141,11 +141,11 @@ def run_one(kind, name, params, seed, nab, asd):
     y_test = y[train_end:]
     out = {"fit_s": fit_s, "n_iter": det.n_iter_.tolist(), "window_size": det.window_size_,
            "scores": {}}
-    combinations = COMBINATIONS if X.shape[1] > 1 else {"geometric": None}
+    combinations = COMBINATIONS if X.shape[1] > 1 and all_options else {"geometric": None}
     for combination in combinations:
         with _combination(combination):
-            for aggregation in AGGREGATIONS:
-                for source in SOURCES:
+            for aggregation in AGGREGATIONS if all_options else (det.score_aggregation,):
+                for source in SOURCES if all_options else (det.error_source,):
                     if aggregation in _options.PER_ROW and source != "prediction":
                         continue
                     det.set_params(score_aggregation=aggregation, error_source=source)
@@ -185,6 +185,23 @@ def _paired(results, config, key, reference):
     return cells
 
 
+def _paired_configs(results, config, reference, key):
+    """``config`` minus ``reference`` (both with the row scores ``key``) per series,
+    for NAB and ASD: 'mean ± standard error (wins/series)'."""
+    if reference not in results:
+        return ["-", "-"]
+    cells = []
+    for kind in ("nab", "asd"):
+        a = _per_series(results, kind, config, key)
+        b = _per_series(results, kind, reference, key)
+        common = sorted(set(a) & set(b))
+        diff = np.array([a[s] - b[s] for s in common])
+        cells.append("-" if not common else
+                     f"{diff.mean():+.3f} ± {diff.std() / np.sqrt(len(diff)):.3f} "
+                     f"({(diff > 0).sum()}/{len(diff)})")
+    return cells
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
@@ -194,6 +211,9 @@ def main():
     parser.add_argument("--out", default="tune_defaults", help="results file stem")
     parser.add_argument("--limit", type=int, default=0,
                         help="only the first N series of each kind (a smoke test)")
+    parser.add_argument("--default-scores", action="store_true",
+                        help="score each fit with the default row-score options only (every "
+                        "option x combination costs about 45 VUS-PR evaluations per ASD fit)")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--nab-only", action="store_true")
     group.add_argument("--asd-only", action="store_true")
@@ -212,7 +232,8 @@ def main():
     tasks = [(config, kind, name, seed) for config in args.configs for kind, name in series
              for seed in args.seeds]
     runs = Parallel(n_jobs=args.jobs)(
-        delayed(run_one)(kind, name, CONFIGS[config], seed, nab, asd)
+        delayed(run_one)(kind, name, CONFIGS[config], seed, nab, asd,
+                         all_options=not args.default_scores)
         for config, kind, name, seed in tasks)
     results = {}
     for (config, kind, name, _seed), run in zip(tasks, runs):
@@ -231,6 +252,7 @@ def main():
 def _command(args):
     flags = " --nab-only" if args.nab_only else " --asd-only" if args.asd_only else ""
     flags += f" --limit {args.limit}" if args.limit else ""
+    flags += " --default-scores" if args.default_scores else ""
     return (f"python benchmarks/tune_defaults.py --seeds {' '.join(map(str, args.seeds))} "
             f"--configs {' '.join(args.configs)} --jobs {args.jobs} --out {args.out}{flags}")
 
@@ -242,7 +264,7 @@ def _report(results, args, series, defaults, load, source):
     default_key = f"geometric|{defaults['score_aggregation']}|{defaults['error_source']}"
     rows = []
     for key in keys:
-        combination, aggregation, source = key.split("|")
+        combination, aggregation, error_source = key.split("|")
         # one channel: the arithmetic and geometric combinations are the same number
         nab_key = key.replace("arithmetic|", "geometric|")
         nab_s = _per_series(results, "nab", scoring_config, nab_key)
@@ -250,7 +272,7 @@ def _report(results, args, series, defaults, load, source):
         nab_v = float(np.mean(list(nab_s.values()))) if nab_s else None
         asd_v = float(np.mean(list(asd_s.values()))) if asd_s else None
         every = float(np.mean(list(nab_s.values()) + list(asd_s.values())))
-        rows.append([aggregation, source, combination,
+        rows.append([aggregation, error_source, combination,
                      "-" if nab_v is None else fmt(nab_v), "-" if asd_v is None else fmt(asd_v),
                      fmt(every) if nab_v is not None and asd_v is not None else "-",
                      "yes" if _options._look_ahead(aggregation, 2) == 0 else "no"]
@@ -267,7 +289,8 @@ def _report(results, args, series, defaults, load, source):
                            + ["-" if not fit[k] else f"{np.mean(fit[k]):.1f}"
                               for k in ("nab", "asd")]
                            + [" / ".join(f"{v:.0f}" for v in np.mean([r["n_iter"] for r in runs],
-                                                                      axis=0))])
+                                                                      axis=0))]
+                           + _paired_configs(results, config, "default", default_key))
     n_nab = sum(1 for name in results[scoring_config] if name.startswith("nab"))
     n_asd = sum(1 for name in results[scoring_config] if name.startswith("asd"))
     return f"""# Tuning the defaults (never on the five reported NAB series)
@@ -300,8 +323,12 @@ rows up to it. "vs default": this option minus the default
 
 ## Training configurations (row scores: `{default_key}`)
 
+"NAB / ASD vs default": this configuration minus `default` per series (both with the
+row scores above): mean ± standard error (series where it is higher / series).
+
 {markdown_table(["config", "parameters", "NAB VUS-PR", "ASD VUS-PR", "NAB fit s",
-                 "ASD fit s", "epochs VAE / LSTM"], config_rows)}
+                 "ASD fit s", "epochs VAE / LSTM", "NAB vs default", "ASD vs default"],
+                config_rows)}
 """
 
 
