@@ -30,7 +30,7 @@ _MODEL_FLAGS = {
     "error_source": ("NAME", "both, prediction or reconstruction", "both"),
     "contamination": ("X", "share of training rows flagged: auto (1%%) or a number in "
                       "(0, 0.5]", "auto"),
-    "max_iter": ("N", "maximum epochs per stage", 25),
+    "max_iter": ("N", "maximum epochs per stage", 20),
     "batch_size": ("N", "mini-batch size", 256),
     "learning_rate": ("NAME", "learning-rate schedule: cosine or constant", "cosine"),
     "learning_rate_init": ("X", "initial Adam learning rate", 0.01),

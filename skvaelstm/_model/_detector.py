@@ -115,16 +115,20 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
           twice as many (measured with skvaelstm 0.1's row scores,
           benchmarks/results/tune_defaults.md at git commit c2736fd);
         - if a float in (0, 0.5], that percentile, as in ``IsolationForest``.
-    max_iter : int, default=25
+    max_iter : int, default=20
         Maximum epochs of each training stage (VAE, then LSTM); with
-        ``learning_rate="cosine"`` also the length of the schedule.
+        ``learning_rate="cosine"`` also the length of the schedule. 20 rather
+        than 25 (skvaelstm 0.2.0's first default): 0.8x the optimiser steps for a
+        paired VUS-PR difference of -0.001 on the 43 NAB tuning series and
+        -0.007 on the 12 ASD entities; 15 epochs lost 0.013 on ASD
+        (benchmarks/results/tune_faster.md).
     batch_size : int, default=256
         Windows (VAE) or sequences (LSTM) per mini-batch.
     learning_rate : {"cosine", "constant"}, default="cosine"
         Learning-rate schedule of both stages: ``"cosine"`` lowers it after
         every mini-batch along half a cosine to 0 at epoch ``max_iter``, which
         then is the planned end of training (no ``ConvergenceWarning``). The
-        defaults (cosine from 1e-2 over 25 epochs) fit the tuning series 3-4x
+        cosine schedule from 1e-2 (over 25 epochs) fitted the tuning series 3-4x
         faster than skvaelstm 0.1's constant 2e-3 for up to 100 epochs, at the
         same VUS-PR (benchmarks/results/tune_defaults.md).
     learning_rate_init : float, default=1e-2
@@ -282,7 +286,7 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
 
     def __init__(self, *, window_size=48, code_size=6, n_windows=12, vae_hidden_size=64,
                  lstm_hidden_size=16, sigma=0.1, score_aggregation="window_max",
-                 error_source="both", contamination="auto", max_iter=25, batch_size=256,
+                 error_source="both", contamination="auto", max_iter=20, batch_size=256,
                  learning_rate="cosine", learning_rate_init=1e-2, early_stopping=True,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, device="auto",
                  n_threads=1, verbose=0, random_state=None):
