@@ -32,6 +32,7 @@ extensions = [
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
     "numpydoc",
+    "myst_parser",
     "sphinx_gallery.gen_gallery",
 ]
 
@@ -39,6 +40,10 @@ exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py",
                     "auto_examples/*.zip", "auto_examples/*.json", "auto_examples/*.md5",
                     "sg_execution_times.rst"]
 templates_path = ["_templates"]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+# user-guide pages are Markdown (MyST); "(label)=" targets, {func}`...` roles
+myst_heading_anchors = 3
+suppress_warnings = ["myst.header"]
 
 autosummary_generate = True
 autodoc_default_options = {"members": False, "inherited-members": False}
