@@ -25,12 +25,15 @@ PUBLIC_MODULES = ["skvaelstm", "skvaelstm.streaming", "skvaelstm.persistence",
                   "skvaelstm.preprocessing", "skvaelstm.plotting", "skvaelstm.fleet",
                   "skvaelstm.exceptions", "skvaelstm.cli"]
 
-# The README's set-up commands: the only shell lines it may hold without a test.
+# The README's set-up and build commands: the only shell lines it may hold
+# without a test (CI runs them in effect: .ci/run).
+DOCS_BUILD = "sphinx-build -W -b html docs docs/_build/html"
 SETUP_COMMANDS = [
     "python3 -m venv .venv && . .venv/bin/activate && pip install torch==2.13.0 && "
     'pip install -e ".[plot]" && skvaelstm demo',
     "python3 -m venv .venv && . .venv/bin/activate && pip install torch==2.13.0 && "
     'pip install -e ".[test]" && python -m pytest -q',
+    f'pip install -e ".[docs]" && {DOCS_BUILD}',
 ]
 
 
@@ -176,14 +179,15 @@ def test_readme_is_a_landing_page_under_200_lines():
 
 
 def test_readme_shell_lines_are_the_setup_commands():
-    # Shell lines in the README are not run by the tests: only the set-up
-    # commands (which CI runs in effect: .ci/run) may be there.
+    # Shell lines in the README are not run by the tests: only the set-up and
+    # build commands may be there, and CI must run the test and build commands.
     shell = [line for lang, code in markdown_blocks(README.read_text(encoding="utf-8"))
              if lang in ("bash", "sh", "console", "shell") for line in code.splitlines()
              if line.strip() and not line.lstrip().startswith("#")]
     assert shell == SETUP_COMMANDS
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "python -m pytest -q" in ci and 'pip install --quiet -e ".[test,docs]"' in ci
+    assert DOCS_BUILD in ci
 
 
 def test_docs_console_blocks_are_install_or_build_commands():
