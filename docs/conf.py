@@ -46,11 +46,11 @@ myst_heading_anchors = 3
 suppress_warnings = ["myst.header"]
 
 autosummary_generate = True
-autodoc_default_options = {"members": False, "inherited-members": False}
 # numpydoc lists a class's public methods and attributes; no stub page for each
 numpydoc_show_class_members = True
 numpydoc_class_members_toctree = False
-numpydoc_show_inherited_class_members = False
+# inherited methods are listed (score_samples, get_params, ...), except a dict's
+numpydoc_show_inherited_class_members = {"skvaelstm.fleet.FleetResult": False}
 numpydoc_xref_param_type = False
 
 extlinks = {"doi": ("https://doi.org/%s", "doi:%s")}
@@ -65,7 +65,8 @@ html_theme_options = {
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
 }
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_show_sourcelink = False
 
 sphinx_gallery_conf = {

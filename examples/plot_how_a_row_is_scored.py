@@ -66,13 +66,13 @@ for k in range(1, N):
     axes[0].axvspan(start, start + W, color="tab:blue", alpha=0.12 if k % 2 else 0.22, lw=0)
 axes[0].axvspan(s, s + W, color="tab:orange", alpha=0.3, lw=0)
 axes[0].annotate(f"{N - 1} windows of {W} rows: encoded, read by the LSTM",
-                 xy=(s - (N - 1) * W + 5, 1.35), fontsize=9, color="tab:blue")
-axes[0].annotate("predicted window", xy=(s + 2, 1.35), fontsize=9, color="tab:orange")
+                 xy=(s - (N - 1) * W + 5, 2.5), fontsize=9, color="tab:blue")
+axes[0].annotate("predicted window", xy=(s + 2, 2.5), fontsize=9, color="tab:orange")
 # a sketch of a good prediction: the same series without the spike
 expected = np.sin(2 * np.pi * rows / 48)
 inside = (rows >= s) & (rows < s + W)
 axes[0].plot(rows[inside], expected[inside], color="tab:orange", ls="--", lw=1.2)
-axes[0].set_ylim(-1.6, 1.8)
+axes[0].set_ylim(-1.6, 3.0)
 axes[0].set_ylabel("value")
 for ax, (name, sc) in zip(axes[1:], scores.items()):
     ax.plot(rows, sc[view], lw=1)

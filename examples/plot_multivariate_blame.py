@@ -73,7 +73,7 @@ labels = np.zeros(n, dtype=int)
 labels[incident] = 1
 view = slice(3000, n)  # the rows after training
 fig = plot_anomalies(server.iloc[view], det.score_samples(server)[view],
-                     threshold=det.offset_, labels=labels[view],
+                     threshold=det.offset_, labels=labels[view], timestamps=np.arange(n)[view],
                      channel_scores=parts[view], top_k=2,
                      title="synthetic server: scored rows after training")
 plt.show()
