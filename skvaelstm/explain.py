@@ -20,7 +20,7 @@ __all__ = ["rank_channels", "top_channels"]
 
 
 def rank_channels(channel_scores, start, stop):
-    """Channels ordered from most to least to blame over rows ``start .. stop``.
+    """Channels ordered from most to least to blame over rows ``start`` to ``stop`` (inclusive).
 
     A channel is ranked by how many times its usual part of the error it
     carries in the segment: its mean part over the segment's rows divided by

@@ -99,12 +99,15 @@ _RANKING_RESPONSE = ("decision_function", "score_samples")
 # --------------------------------------------------------------------------
 # scorers for GridSearchCV / cross_validate
 # --------------------------------------------------------------------------
+#: Scorer of :func:`roc_auc_anomaly` on ``decision_function`` (higher = better).
 roc_auc_anomaly_scorer = make_scorer(roc_auc_anomaly, response_method=_RANKING_RESPONSE)
 
+#: Scorer of :func:`average_precision_anomaly` on ``decision_function``.
 average_precision_anomaly_scorer = make_scorer(
     average_precision_anomaly, response_method=_RANKING_RESPONSE
 )
 
+#: Scorer of :func:`anomaly_f1` on ``predict`` (the anomaly class's F1).
 f1_anomaly_scorer = make_scorer(anomaly_f1, response_method="predict")
 
 
