@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.exceptions import ConvergenceWarning
 
 from .._scoring._options import (
+    COMBINATIONS,
     PER_ROW,
     POOLED,
     SOURCES,
@@ -104,6 +105,31 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         ``"both"`` is the default (best on the univariate NAB tuning series);
         on the multivariate ASD servers ``"reconstruction"`` scored higher
         (VUS-PR 0.583 vs 0.536), so prefer it for many-KPI data.
+    channel_combination : str, default="geometric"
+        How a row's errors in the channels become one error (multivariate
+        data; for one channel every rule gives the channel's own error, so
+        univariate scores do not depend on it). ``e_c`` is channel ``c``'s
+        squared error in units of its typical error (``error_scale_``):
+
+        - ``"geometric"``: ``exp(mean(log(1 + e_c))) - 1``; one channel far
+          off counts less than several channels off at once;
+        - ``"mean"``: the arithmetic mean of ``e_c``;
+        - ``"max"``: the largest ``e_c``;
+        - ``"top3"``: the mean of the 3 largest ``e_c``;
+        - ``"common_scale"``: the squared errors summed over channels and
+          divided by the sum of the typical errors (one common unit for all
+          channels: skvaelstm 0.1's mean of standardised squared errors, up
+          to a constant factor);
+        - ``"tail"``: each ``e_c`` as the negative log of its tail
+          probability on the validation tail (``error_tail_``: an
+          exponential tail through the channel's 90th and 99th percentiles),
+          combined as ``"geometric"`` combines ``e_c``: channels with
+          heavy-tailed normal errors count less, tight ones more.
+
+        ``channel_scores`` splits each rule's error into additive parts (see
+        there). Which rule wins depends on the data
+        (benchmarks/results/multivariate.md); the rules need no refit
+        (``set_params``), but ``offset_`` belongs to the rule of ``fit``.
     contamination : "auto" or float, default="auto"
         Share of training rows flagged as anomalies by ``predict``, used to set
         ``offset_``:
@@ -172,6 +198,15 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
     ----------
     window_size_ : int
         The window size used: ``window_size``, or the one chosen by ``"auto"``.
+    n_windows_ : int
+        The windows per LSTM sequence used: ``n_windows``, or fewer when the
+        training rows were too few for it (see Notes).
+    validation_rows_ : int
+        Rows of the chronological validation tail (0 without early stopping).
+    error_tail_ : ndarray of shape (2, 2, n_features_in_)
+        Per source (prediction, reconstruction): the median and the e-folding
+        length of each channel's scaled errors on the validation tail
+        (``channel_combination="tail"``).
     error_scale_ : ndarray of shape (2, n_features_in_)
         Typical squared error of each channel (standardised units): the median
         over the validation tail (without early stopping: over the training
@@ -217,8 +252,15 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
 
     Notes
     -----
-    Fitting needs ``window_size * n_windows`` rows, plus a validation tail of
-    at least ``2 * window_size`` rows with early stopping; scoring needs at
+    Fitting with the given parameters needs ``window_size * n_windows`` rows,
+    plus a validation tail of at least ``2 * window_size`` rows with early
+    stopping. With fewer rows (a new KPI often has a few hundred), ``fit``
+    shrinks rather than refuse, and warns (``UserWarning``) what it shrank:
+    the validation tail gets its minimum of ``2 * window_size`` rows, and
+    ``n_windows`` shrinks to the windows the other rows hold, to no fewer than
+    3 (``n_windows_``, ``validation_rows_``): with the defaults, 240 rows are
+    the minimum (300 rows give ``n_windows_=4``). With enough rows nothing
+    changes. Scoring needs at
     least ``2 * window_size`` rows with the pooled aggregations (one complete
     predicted window) and ``window_size + 1`` with the per-row ones. Rows that
     no window of the chosen option scores (warm-up: the first ``window_size``
@@ -265,6 +307,7 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         "sigma": [Interval(Real, 0, None, closed="neither")],
         "score_aggregation": [StrOptions(set(PER_ROW + POOLED))],
         "error_source": [StrOptions(set(SOURCES))],
+        "channel_combination": [StrOptions(set(COMBINATIONS))],
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -282,10 +325,10 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
 
     def __init__(self, *, window_size=48, code_size=6, n_windows=12, vae_hidden_size=64,
                  lstm_hidden_size=16, sigma=0.1, score_aggregation="window_max",
-                 error_source="both", contamination="auto", max_iter=25, batch_size=256,
-                 learning_rate="cosine", learning_rate_init=1e-2, early_stopping=True,
-                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, device="auto",
-                 n_threads=1, verbose=0, random_state=None):
+                 error_source="both", channel_combination="geometric", contamination="auto",
+                 max_iter=25, batch_size=256, learning_rate="cosine", learning_rate_init=1e-2,
+                 early_stopping=True, validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
+                 device="auto", n_threads=1, verbose=0, random_state=None):
         self.window_size = window_size
         self.code_size = code_size
         self.n_windows = n_windows
@@ -294,6 +337,7 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         self.sigma = sigma
         self.score_aggregation = score_aggregation
         self.error_source = error_source
+        self.channel_combination = channel_combination
         self.contamination = contamination
         self.max_iter = max_iter
         self.batch_size = batch_size
@@ -355,7 +399,7 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         previous = self.__dict__.copy()
         try:
             with _torch_threads(self.n_threads):
-                scores, not_converged = self._fit(X)
+                scores, not_converged, shrunk = self._fit(X)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(previous)
@@ -364,18 +408,20 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
             # stacklevel 4: past this helper, fit (or fit_predict) and
             # scikit-learn's _fit_context wrapper, to the line that called fit
             warnings.warn(message, ConvergenceWarning, stacklevel=4)
+        if shrunk is not None:   # short training data: say what fit changed
+            warnings.warn(shrunk, UserWarning, stacklevel=4)
         return scores
 
     def _fit(self, X):
         X = _validate(self, X, reset=True)
         _check_scoring_options(self.score_aggregation, self.error_source)
-        fitted, scores, not_converged = _fit_model(self.get_params(), X)
+        fitted, scores, not_converged, shrunk = _fit_model(self.get_params(), X)
         for name, value in fitted.items():
             setattr(self, name, value)
         # as IsolationForest: offset_ is a percentile of the training scores,
         # computed by the engine behind score_samples (check_outliers_train)
         self.offset_ = _threshold(scores, self.contamination)
-        return scores, not_converged
+        return scores, not_converged, shrunk
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")
