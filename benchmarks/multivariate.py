@@ -17,13 +17,17 @@ channels' errors differently).
 * VUS-PR with TSB-AD's sliding window (``estimate_sliding_window`` of the first
   channel, as TSB-AD's ``find_length_rank(data[:, 0], rank=1)``).
 
-Usage:  python benchmarks/multivariate.py [--seeds 0 1 2] [--jobs 2]
-            [--tsbad /path/to/tsbad_m_sample] [--entities 1 2 ...]
-Writes benchmarks/results/multivariate.md and .json.
+Usage:  python benchmarks/multivariate.py --tsbad /path/to/tsbad_m_sample
+            [--seeds 0 1 2] [--jobs 2] [--entities 1 2 ...] [--cache DIR]
+Writes benchmarks/results/multivariate.md and .json. ``--cache DIR`` keeps each
+(detector, file, seed) result as a JSON file there and reuses it: a run stopped
+part-way (or one with more seeds) redoes only what is missing. Runs are ordered
+seed by seed.
 """
 
 import argparse
 import csv
+import json
 import re
 import time
 import warnings
@@ -55,7 +59,7 @@ from skvaelstm.metrics import estimate_sliding_window, vus_pr
 # per-channel error-scale floors compared (share of the median channel's level);
 # "common_scale" and "tail" do not depend on per-channel scales, so only the rules
 # that divide by them are re-scored with other floors
-FLOORS = (0.0, _SCALE_FLOOR, 1.0)
+FLOORS = (_SCALE_FLOOR, 1.0)
 FLOOR_RULES = ("geometric", "mean")
 BASELINES = (f"IsolationForest on LagWindows({WINDOW})",
              f"PyOD TimeSeriesOD(AutoEncoder) w{WINDOW}")
@@ -145,6 +149,24 @@ def run_baseline(detector, kind, name, seed, tsbad):
     return {"fit_s": fit_s, **_metrics(kind, model.score_samples(X), labels, n_train, window)}
 
 
+def _cached(cache, task, tsbad):
+    """The result of one (detector, kind, file, seed) run, from ``cache`` if there."""
+    det, kind, name, seed = task
+    path = None
+    if cache is not None:
+        path = Path(cache) / (re.sub(r"[^\w.-]", "_", f"{det}__{name}__{seed}") + ".json")
+        if path.exists():
+            return json.loads(path.read_text())
+    if det == "vaelstm":
+        result = run_vaelstm(kind, name, seed, tsbad)
+    else:
+        result = run_baseline(det, kind, name, seed, tsbad)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result))
+    return result
+
+
 def published(tsbad):
     """``{file: {method: VUS-PR}}`` of TSB-AD's published table."""
     with open(Path(tsbad) / "published_vus_pr.csv") as handle:
@@ -159,26 +181,26 @@ def main():
     parser.add_argument("--tsbad", required=True, help="folder of the TSB-AD-M sample")
     parser.add_argument("--jobs", type=int, default=2,
                         help="parallel runs, each with one torch thread")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="folder of per-run results to reuse (see the docstring)")
     args = parser.parse_args()
     if asd_home() is None:
         raise SystemExit("ASD not found: set SKVAELSTM_ASD_HOME.")
     source, load = git_state(), machine_load()   # the code measured: read before the run
     files = ([("asd", f"omi-{k}") for k in args.entities]
              + [("tsbad", p.name) for p in _tsbad_files(args.tsbad)])
-    tasks = [("vaelstm", kind, name, seed) for kind, name in files for seed in args.seeds]
-    tasks += [(b, kind, name, seed) for b in BASELINES for kind, name in files
-              for seed in args.seeds]
+    tasks = [(det, kind, name, seed) for seed in args.seeds
+             for det in ("vaelstm",) + BASELINES for kind, name in files]
     start = time.perf_counter()
-    runs = Parallel(n_jobs=args.jobs)(
-        delayed(run_vaelstm if det == "vaelstm" else run_baseline)(
-            *(() if det == "vaelstm" else (det,)), kind, name, seed, args.tsbad)
-        for det, kind, name, seed in tasks)
+    runs = Parallel(n_jobs=args.jobs)(delayed(_cached)(args.cache, task, args.tsbad)
+                                      for task in tasks)
     wall_s = time.perf_counter() - start
     results = {}
     for (det, kind, name, seed), r in zip(tasks, runs):
         results.setdefault(det, {}).setdefault(kind, {}).setdefault(name, {})[str(seed)] = r
     payload = {"command": _command(args), **source, "machine": machine(),
-               "load_before": load, "wall_s": wall_s, "seeds": args.seeds,
+               "load_before": load, "wall_s": wall_s,
+               "cache": "reused per-run results of earlier runs" if args.cache else None, "seeds": args.seeds,
                "floors": FLOORS, "rules": COMBINATIONS, "results": results,
                "published": published(args.tsbad)}
     write_results("multivariate", payload, _report(payload))
@@ -187,7 +209,7 @@ def main():
 def _command(args):
     return (f"python benchmarks/multivariate.py --seeds {' '.join(map(str, args.seeds))} "
             f"--entities {' '.join(map(str, args.entities))} --tsbad TSBAD_M_SAMPLE "
-            f"--jobs {args.jobs}")
+            f"--jobs {args.jobs}" + (" --cache CACHE" if args.cache else ""))
 
 
 def _file_means(by_file, key, metric="vus_pr"):
@@ -264,8 +286,10 @@ Written by `benchmarks/multivariate.py`; do not edit by hand.
 Command: `{payload['command']}`
 {git_line(payload)}
 Measured on: {payload['machine']}; load average before the run: {payload['load_before']}.
-Seeds: {payload['seeds']}; wall time of the run: {payload['wall_s'] / 60:.1f} min; mean
-VAE-LSTM fit {fits[0]:.1f} s (ASD), {fits[1]:.1f} s (TSB-AD-M).
+Seeds: {payload['seeds']}; wall time of the run: {payload['wall_s'] / 60:.1f} min{
+    " (with --cache: runs of earlier invocations were reused, see their fit times)"
+    if payload['cache'] else ""}; mean VAE-LSTM fit {fits[0]:.1f} s (ASD), {fits[1]:.1f} s
+(TSB-AD-M), on a machine shared with other work (load above).
 
 `VAELSTMDetector(random_state=seed)` (its defaults but `channel_combination`) is fitted
 once per file and seed and re-scored with every `channel_combination` and per-channel
