@@ -106,30 +106,16 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         on the multivariate ASD servers ``"reconstruction"`` scored higher
         (VUS-PR 0.583 vs 0.536), so prefer it for many-KPI data.
     channel_combination : str, default="geometric"
-        How a row's errors in the channels become one error (multivariate
-        data; for one channel every rule gives the channel's own error, so
-        univariate scores do not depend on it). ``e_c`` is channel ``c``'s
-        squared error in units of its typical error (``error_scale_``):
-
-        - ``"geometric"``: ``exp(mean(log(1 + e_c))) - 1``; one channel far
-          off counts less than several channels off at once;
-        - ``"mean"``: the arithmetic mean of ``e_c``;
-        - ``"max"``: the largest ``e_c``;
-        - ``"top3"``: the mean of the 3 largest ``e_c``;
-        - ``"common_scale"``: the squared errors summed over channels and
-          divided by the sum of the typical errors (one common unit for all
-          channels: skvaelstm 0.1's mean of standardised squared errors, up
-          to a constant factor);
-        - ``"tail"``: each ``e_c`` as the negative log of its tail
-          probability on the validation tail (``error_tail_``: an
-          exponential tail through the channel's 90th and 99th percentiles),
-          combined as ``"geometric"`` combines ``e_c``: channels with
-          heavy-tailed normal errors count less, tight ones more.
-
-        ``channel_scores`` splits each rule's error into additive parts (see
-        there). Which rule wins depends on the data
-        (benchmarks/results/multivariate.md); the rules need no refit
-        (``set_params``), but ``offset_`` belongs to the rule of ``fit``.
+        How a row's errors in the channels become one (``e_c``: a channel's
+        squared error in units of ``error_scale_``): ``"geometric"``
+        (``exp(mean(log(1 + e_c))) - 1``: one channel far off counts less than
+        several), ``"mean"``, ``"max"``, ``"top3"`` (mean of the 3 largest),
+        ``"common_scale"`` (squared errors over the sum of the typical errors:
+        0.1's rule) or ``"tail"`` (each ``e_c`` as the negative log of its tail
+        probability on the validation tail, ``error_tail_``, combined as
+        ``"geometric"``). For one channel every rule gives the same score.
+        A scoring option: no refit needed, but ``offset_`` belongs to the rule
+        of ``fit``. The rules and their ``channel_scores`` parts: README.
     contamination : "auto" or float, default="auto"
         Share of training rows flagged as anomalies by ``predict``, used to set
         ``offset_``:
@@ -199,14 +185,12 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
     window_size_ : int
         The window size used: ``window_size``, or the one chosen by ``"auto"``.
     n_windows_ : int
-        The windows per LSTM sequence used: ``n_windows``, or fewer when the
-        training rows were too few for it (see Notes).
+        ``n_windows``, or fewer for short training data (see Notes).
     validation_rows_ : int
-        Rows of the chronological validation tail (0 without early stopping).
+        Rows of the validation tail (0 without early stopping).
     error_tail_ : ndarray of shape (2, 2, n_features_in_)
-        Per source (prediction, reconstruction): the median and the e-folding
-        length of each channel's scaled errors on the validation tail
-        (``channel_combination="tail"``).
+        Per source, the median and the e-folding length of each channel's
+        scaled errors on the validation tail (``channel_combination="tail"``).
     error_scale_ : ndarray of shape (2, n_features_in_)
         Typical squared error of each channel (standardised units): the median
         over the validation tail (without early stopping: over the training
@@ -252,15 +236,11 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
 
     Notes
     -----
-    Fitting with the given parameters needs ``window_size * n_windows`` rows,
-    plus a validation tail of at least ``2 * window_size`` rows with early
-    stopping. With fewer rows (a new KPI often has a few hundred), ``fit``
-    shrinks rather than refuse, and warns (``UserWarning``) what it shrank:
-    the validation tail gets its minimum of ``2 * window_size`` rows, and
-    ``n_windows`` shrinks to the windows the other rows hold, to no fewer than
-    3 (``n_windows_``, ``validation_rows_``): with the defaults, 240 rows are
-    the minimum (300 rows give ``n_windows_=4``). With enough rows nothing
-    changes. Scoring needs at
+    Fitting needs ``window_size * n_windows`` rows plus a validation tail of
+    ``2 * window_size`` rows with early stopping. With fewer, ``fit`` shrinks
+    and warns (``UserWarning``): the tail to ``2 * window_size`` rows,
+    ``n_windows`` to what the other rows hold, no fewer than 3 (defaults: from
+    240 rows; 300 rows give ``n_windows_=4``). Scoring needs at
     least ``2 * window_size`` rows with the pooled aggregations (one complete
     predicted window) and ``window_size + 1`` with the per-row ones. Rows that
     no window of the chosen option scores (warm-up: the first ``window_size``
