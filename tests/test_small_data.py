@@ -100,11 +100,13 @@ def test_plentiful_data_change_nothing():
     np.testing.assert_array_equal(det.score_samples(X), forced.score_samples(X))
 
 
-TSBAD = os.environ.get("SKVAELSTM_TSBAD_M_HOME", "/work/shared/data/tsbad_m_sample")
+# a folder with TSB-AD-M files in data/ (TSB-AD's format: channels, then Label)
+TSBAD = os.environ.get("SKVAELSTM_TSBAD_M_HOME")
 
 
-@pytest.mark.skipif(not list(Path(TSBAD, "data").glob("002_MSL_id_1_*.csv")),
-                    reason="TSB-AD-M sample not available (SKVAELSTM_TSBAD_M_HOME)")
+@pytest.mark.skipif(not TSBAD or not list(Path(TSBAD, "data").glob("002_MSL_id_1_*.csv")),
+                    reason="set SKVAELSTM_TSBAD_M_HOME to a folder with TSB-AD-M's "
+                           "002_MSL_id_1 file in data/ to run it")
 def test_the_500_training_rows_of_msl_1_fit_and_score_the_file():
     (path,) = Path(TSBAD, "data").glob("002_MSL_id_1_*.csv")
     data = np.loadtxt(path, delimiter=",", skiprows=1)
