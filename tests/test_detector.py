@@ -383,7 +383,10 @@ def test_device_parameter():
 def test_channel_errors_combine_geometrically():
     windows = torch.zeros(1, 4, 1)
     scale = np.ones(4)
-    combine = _errors._channel_errors
+    def combine(errors, windows, scale):
+        return _errors._channel_errors(
+            errors, windows, _errors._Combination("geometric", np.asarray(scale, float)))
+
     # one channel: the normalised error itself; equal channels: that value
     np.testing.assert_allclose(combine(torch.full((1, 1, 1), 3.0), windows[:, :1], [2.0]), [[4.5]])
     np.testing.assert_allclose(combine(torch.full((1, 4, 1), 2.0), windows, scale), [[4.0]],

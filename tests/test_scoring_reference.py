@@ -18,7 +18,7 @@ from .conftest import TINY, seasonal
 
 
 def _reference_scores(det, X):
-    W, n_windows = det.window_size_, det.n_windows
+    W, n_windows = det.window_size_, det.n_windows_
     aggregation, source = det.score_aggregation, det.error_source
     Z = torch.from_numpy(((X - det.mean_) / det.scale_).astype(np.float32))
     n = len(Z)
@@ -43,8 +43,9 @@ def _reference_scores(det, X):
         else:
             decoded = det.vae_.decoder(code(start))[0]
         rows = Z[start:start + W].T  # may be shorter than W at the end
-        errors = (rows - decoded[:, :rows.shape[1]]).square() / level[kind][:, None]
-        return torch.expm1(torch.log1p(errors).mean(dim=0)).double().numpy()
+        squared = (rows - decoded[:, :rows.shape[1]]).square()
+        errors = squared / level[kind][:, None]
+        return _combine(det, kind, squared.double(), errors.double()).numpy()
 
     def window_rows(start):
         if source == "both":
@@ -77,6 +78,27 @@ def _reference_scores(det, X):
     return -out
 
 
+def _combine(det, kind, squared, errors):
+    """The README's channel rules, written out (channels, rows) -> (rows,)."""
+    rule = det.channel_combination
+    if len(errors) == 1:
+        return errors[0]
+    if rule == "geometric":
+        return torch.expm1(torch.log1p(errors).mean(dim=0))
+    if rule == "mean":
+        return errors.mean(dim=0)
+    if rule == "max":
+        return errors.max(dim=0).values
+    if rule == "top3":
+        return errors.sort(dim=0, descending=True).values[:3].mean(dim=0)
+    if rule == "common_scale":
+        return squared.sum(dim=0) / float(det.error_scale_[int(kind == "reconstruction")].sum())
+    median, length = (torch.tensor(v)[:, None]
+                      for v in det.error_tail_[int(kind == "reconstruction")])
+    surprise = (errors - median).clamp(min=0) / length
+    return torch.expm1(torch.log1p(surprise).mean(dim=0))
+
+
 AGGREGATIONS = ["newest", "mean", "max", "window_mean", "window_max", "trailing_mean",
                 "trailing_max"]
 
@@ -102,3 +124,19 @@ def test_optimised_scores_equal_the_reference(networks, aggregation, n_channels,
         np.testing.assert_allclose(det.score_samples(X), expected, rtol=1e-5, atol=1e-7)
         monkeypatch.setattr(_engine, "_STEP_ROWS", 7)  # many steps, carried encodings
         np.testing.assert_allclose(det.score_samples(X), expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("rule", ["mean", "max", "top3", "common_scale", "tail"])
+@pytest.mark.parametrize("aggregation", ["newest", "window_max", "trailing_mean"])
+def test_every_channel_rule_equals_the_reference(networks, rule, aggregation, monkeypatch):
+    det = copy.deepcopy(networks[3]).set_params(score_aggregation=aggregation,
+                                                channel_combination=rule)
+    X = seasonal(100, n_channels=3, seed=5)
+    X[60:63, 2] += 2.0
+    for source in (["prediction"] if aggregation == "newest" else ["prediction", "both"]):
+        det.set_params(error_source=source)
+        expected = _reference_scores(det, X)
+        np.testing.assert_allclose(det.score_samples(X), expected, rtol=1e-5, atol=1e-7)
+        monkeypatch.setattr(_engine, "_STEP_ROWS", 7)
+        np.testing.assert_allclose(det.score_samples(X), expected, rtol=1e-5, atol=1e-7)
+        monkeypatch.setattr(_engine, "_STEP_ROWS", 8192)

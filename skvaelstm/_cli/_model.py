@@ -43,16 +43,18 @@ def _metadata(args, table, n_train):
 def _check_training_rows(detector, X):
     """Too few training rows, said in the command line's terms (the estimator's
     own message names Python parameters), with the options that would fit. The
-    rule is the estimator's: ``_min_fit_rows`` of the window ``fit`` will use."""
+    rule is the estimator's: ``_min_shrunk_rows`` (fit shrinks --n-windows and the
+    validation tail for short data, down to a minimum) of the window ``fit`` will
+    use."""
     from .._model._fitting import _window_for
-    from .._model._window_size import _min_fit_rows
+    from .._model._window_size import _min_shrunk_rows
 
     p = detector.get_params()
     early_stopping, n_windows, fraction = (p["early_stopping"], p["n_windows"],
                                            p["validation_fraction"])
 
     def needed(window, early_stopping=early_stopping):
-        return _min_fit_rows(window, n_windows, early_stopping, fraction)
+        return _min_shrunk_rows(window, n_windows, early_stopping, fraction)
 
     window = _window_for(p, X.to_numpy())
     n = len(X)
@@ -62,11 +64,12 @@ def _check_training_rows(detector, X):
     advice = [f"--window-size {fitting[0]} (the largest that fits)"] if fitting else []
     detail = ""
     if early_stopping:
-        detail = (f" ({needed(window, False)} to train on, and a validation tail of "
-                  f"--validation-fraction {fraction} of the rows)")
+        detail = (f" ({needed(window, False)} to train on, with --n-windows shrunk to its "
+                  f"minimum, and a validation tail of {2 * window} rows)")
         advice.append(f"--no-early-stopping (it needs {needed(window, False)} rows: it "
                       "trains on all rows, no validation tail)")
-    advice.append("fewer --n-windows")
+    if n_windows > 2:
+        advice.append("--n-windows 2")
     raise InputError(
         f"{n} training rows are too few: with --window-size {window} and --n-windows "
         f"{n_windows} the model needs at least {needed(window)} rows{detail}. Use more "

@@ -28,6 +28,8 @@ _MODEL_FLAGS = {
                           "rows; trailing_max, trailing_mean, newest, mean, max: causal",
                           "window_max"),
     "error_source": ("NAME", "both, prediction or reconstruction", "both"),
+    "channel_combination": ("NAME", "how the channels' errors become one: geometric, mean, "
+                            "max, top3, common_scale or tail", "geometric"),
     "contamination": ("X", "share of training rows flagged: auto (1%%) or a number in "
                       "(0, 0.5]", "auto"),
     "max_iter": ("N", "maximum epochs per stage", 20),

@@ -44,7 +44,8 @@ _REQUIRED_ATTRIBUTES = frozenset({
     "validation_loss_curve_", "best_validation_loss_", "n_features_in_"})
 _OPTIONAL_ATTRIBUTES = frozenset({
     "feature_names_in_",                 # only for DataFrames with string column names
-    "window_size_", "error_scale_"})     # absent from skvaelstm 0.1 files: upgraded
+    "window_size_", "error_scale_",      # absent from skvaelstm 0.1 files: upgraded
+    "n_windows_", "validation_rows_", "error_tail_"})  # absent from files of 0.2.0
 
 
 # --------------------------------------------------------------------------

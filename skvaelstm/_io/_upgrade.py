@@ -26,7 +26,7 @@ __all__ = []
 # a 0.1 file lacks them (the current defaults would not: "both" cannot score
 # with 0.1's per-row aggregations).
 _ADDED_PARAMETERS = {"error_source": "prediction", "learning_rate": "constant",
-                     "n_threads": None}
+                     "n_threads": None, "channel_combination": "geometric"}
 
 
 def _new_threshold_needed(estimator, from_0_1, path, threshold_data):
@@ -67,6 +67,13 @@ def _upgrade_attributes(estimator):
             setattr(estimator, name, value)
     if not hasattr(estimator, "window_size_"):
         estimator.window_size_ = estimator.window_size
+    # files written before fit could shrink n_windows used the parameter; their
+    # validation tail is not recorded, and they have no tails for rule "tail"
+    if not hasattr(estimator, "n_windows_"):
+        estimator.n_windows_ = estimator.n_windows
+    for name in ("validation_rows_", "error_tail_"):
+        if not hasattr(estimator, name):
+            setattr(estimator, name, None)
     if hasattr(estimator, "error_scale_"):
         return False
     estimator.error_scale_ = np.ones((2, estimator.n_features_in_))

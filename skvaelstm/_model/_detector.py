@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, OutlierMixin
 from sklearn.exceptions import ConvergenceWarning
 
 from .._scoring._options import (
+    COMBINATIONS,
     PER_ROW,
     POOLED,
     SOURCES,
@@ -104,6 +105,17 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         ``"both"`` is the default (best on the univariate NAB tuning series);
         on the multivariate ASD servers ``"reconstruction"`` scored higher
         (VUS-PR 0.583 vs 0.536), so prefer it for many-KPI data.
+    channel_combination : str, default="geometric"
+        How a row's errors in the channels become one (``e_c``: a channel's
+        squared error in units of ``error_scale_``): ``"geometric"``
+        (``exp(mean(log(1 + e_c))) - 1``: one channel far off counts less than
+        several), ``"mean"``, ``"max"``, ``"top3"`` (mean of the 3 largest),
+        ``"common_scale"`` (squared errors over the sum of the typical errors:
+        0.1's rule) or ``"tail"`` (each ``e_c`` as the negative log of its tail
+        probability on the validation tail, ``error_tail_``, combined as
+        ``"geometric"``). For one channel every rule gives the same score.
+        A scoring option: no refit needed, but ``offset_`` belongs to the rule
+        of ``fit``. The rules and their ``channel_scores`` parts: README.
     contamination : "auto" or float, default="auto"
         Share of training rows flagged as anomalies by ``predict``, used to set
         ``offset_``:
@@ -176,6 +188,13 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
     ----------
     window_size_ : int
         The window size used: ``window_size``, or the one chosen by ``"auto"``.
+    n_windows_ : int
+        ``n_windows``, or fewer for short training data (see Notes).
+    validation_rows_ : int
+        Rows of the validation tail (0 without early stopping).
+    error_tail_ : ndarray of shape (2, 2, n_features_in_)
+        Per source, the median and the e-folding length of each channel's
+        scaled errors on the validation tail (``channel_combination="tail"``).
     error_scale_ : ndarray of shape (2, n_features_in_)
         Typical squared error of each channel (standardised units): the median
         over the validation tail (without early stopping: over the training
@@ -221,8 +240,11 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
 
     Notes
     -----
-    Fitting needs ``window_size * n_windows`` rows, plus a validation tail of
-    at least ``2 * window_size`` rows with early stopping; scoring needs at
+    Fitting needs ``window_size * n_windows`` rows plus a validation tail of
+    ``2 * window_size`` rows with early stopping. With fewer, ``fit`` shrinks
+    and warns (``UserWarning``): the tail to ``2 * window_size`` rows,
+    ``n_windows`` to what the other rows hold, no fewer than 3 (defaults: from
+    240 rows; 300 rows give ``n_windows_=4``). Scoring needs at
     least ``2 * window_size`` rows with the pooled aggregations (one complete
     predicted window) and ``window_size + 1`` with the per-row ones. Rows that
     no window of the chosen option scores (warm-up: the first ``window_size``
@@ -269,6 +291,7 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         "sigma": [Interval(Real, 0, None, closed="neither")],
         "score_aggregation": [StrOptions(set(PER_ROW + POOLED))],
         "error_source": [StrOptions(set(SOURCES))],
+        "channel_combination": [StrOptions(set(COMBINATIONS))],
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -286,10 +309,10 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
 
     def __init__(self, *, window_size=48, code_size=6, n_windows=12, vae_hidden_size=64,
                  lstm_hidden_size=16, sigma=0.1, score_aggregation="window_max",
-                 error_source="both", contamination="auto", max_iter=20, batch_size=256,
-                 learning_rate="cosine", learning_rate_init=1e-2, early_stopping=True,
-                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, device="auto",
-                 n_threads=1, verbose=0, random_state=None):
+                 error_source="both", channel_combination="geometric", contamination="auto",
+                 max_iter=20, batch_size=256, learning_rate="cosine", learning_rate_init=1e-2,
+                 early_stopping=True, validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
+                 device="auto", n_threads=1, verbose=0, random_state=None):
         self.window_size = window_size
         self.code_size = code_size
         self.n_windows = n_windows
@@ -298,6 +321,7 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         self.sigma = sigma
         self.score_aggregation = score_aggregation
         self.error_source = error_source
+        self.channel_combination = channel_combination
         self.contamination = contamination
         self.max_iter = max_iter
         self.batch_size = batch_size
@@ -359,7 +383,7 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         previous = self.__dict__.copy()
         try:
             with _torch_threads(self.n_threads):
-                scores, not_converged = self._fit(X)
+                scores, not_converged, shrunk = self._fit(X)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(previous)
@@ -368,18 +392,20 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
             # stacklevel 4: past this helper, fit (or fit_predict) and
             # scikit-learn's _fit_context wrapper, to the line that called fit
             warnings.warn(message, ConvergenceWarning, stacklevel=4)
+        if shrunk is not None:   # short training data: say what fit changed
+            warnings.warn(shrunk, UserWarning, stacklevel=4)
         return scores
 
     def _fit(self, X):
         X = _validate(self, X, reset=True)
         _check_scoring_options(self.score_aggregation, self.error_source)
-        fitted, scores, not_converged = _fit_model(self.get_params(), X)
+        fitted, scores, not_converged, shrunk = _fit_model(self.get_params(), X)
         for name, value in fitted.items():
             setattr(self, name, value)
         # as IsolationForest: offset_ is a percentile of the training scores,
         # computed by the engine behind score_samples (check_outliers_train)
         self.offset_ = _threshold(scores, self.contamination)
-        return scores, not_converged
+        return scores, not_converged, shrunk
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")

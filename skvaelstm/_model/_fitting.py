@@ -18,7 +18,14 @@ from ._device import _resolve_device
 from ._networks import _build_networks
 from ._scaling import _standardisation, _standardise
 from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
-from ._window_size import _auto_window_size, _chronological_split, _min_fit_rows
+from ._window_size import (
+    _MIN_WINDOWS,
+    _auto_window_size,
+    _chronological_split,
+    _fit_plan,
+    _min_fit_rows,
+    _min_shrunk_rows,
+)
 
 __all__ = []  # private helper of skvaelstm._detector
 
@@ -37,28 +44,35 @@ def _fit_model(params, X):
     Returns
     -------
     fitted : dict
-        The fitted attributes (``window_size_``, ``error_scale_``, ``mean_``,
+        The fitted attributes (``window_size_``, ``n_windows_``,
+        ``validation_rows_``, ``error_scale_``, ``error_tail_``, ``mean_``,
         ``scale_``, ``vae_``, ``lstm_``, ``device_``, ``n_iter_``,
         ``loss_curve_``, ``validation_loss_curve_``, ``best_validation_loss_``).
     scores : ndarray of shape (n_samples,)
         ``score_samples`` of the training rows.
     not_converged : list of str
         The messages of stages that stopped at ``max_iter`` still improving.
+    shrunk : str or None
+        What was shrunk for short training data (``_fit_plan``), for a warning.
     """
     p = params
     n_samples = X.shape[0]
     W = _window_for(p, X)
-    min_rows = _min_fit_rows(W, p["n_windows"], p["early_stopping"], p["validation_fraction"])
-    if n_samples < min_rows:
-        detail = (f" and a validation tail of >= {2 * W} rows "
-                  f"(validation_fraction={p['validation_fraction']}); set "
-                  "early_stopping=False to train on all rows"
-                  if p["early_stopping"] else "")
+    plan = _fit_plan(n_samples, W, p["n_windows"], p["early_stopping"],
+                     p["validation_fraction"])
+    if plan is None:
+        min_rows = _min_shrunk_rows(W, p["n_windows"], p["early_stopping"],
+                                    p["validation_fraction"])
+        detail = (f" and a validation tail of >= {2 * W} rows; set early_stopping=False "
+                  "to train on all rows" if p["early_stopping"] else "")
         raise InputError(
             f"n_samples={n_samples} is too few to fit VAELSTMDetector: it needs at least "
-            f"{min_rows} rows (window_size * n_windows = "
-            f"{W * p['n_windows']} for training{detail})."
+            f"{min_rows} rows (window_size * n_windows = {W} * "
+            f"{min(_MIN_WINDOWS, p['n_windows'])} for training, n_windows shrunk to its minimum"
+            f"{detail})."
         )
+    n_windows, split = plan
+    shrunk = _shrink_message(n_samples, W, p, n_windows, split)
     device = _resolve_device(p["device"])
     mean, scale = _standardisation(X)
     Z = _standardise(X, mean, scale)
@@ -68,8 +82,6 @@ def _fit_model(params, X):
     vae, lstm = _build_networks(X.shape[1], W, p["code_size"], p["vae_hidden_size"],
                                 p["lstm_hidden_size"], generator=shuffle_gen)
     vae, lstm = vae.to(device), lstm.to(device)
-    split = (_chronological_split(n_samples, p["validation_fraction"])
-             if p["early_stopping"] else n_samples)
     series = torch.from_numpy(Z).to(device)
     common = dict(max_iter=p["max_iter"], batch_size=p["batch_size"],
                   learning_rate=p["learning_rate_init"], schedule=p["learning_rate"],
@@ -78,15 +90,16 @@ def _fit_model(params, X):
     vae_history = _fit_vae(vae, series, split, W, p["sigma"], sample_gen, common)
     with torch.no_grad():
         codes = _encode(vae, series.unfold(0, W, 1))
-    lstm_history = _fit_lstm(lstm, codes, split, W, p["n_windows"], common)
+    lstm_history = _fit_lstm(lstm, codes, split, W, n_windows, common)
     # the typical error of each channel and source, measured where the
     # networks did not train (the validation tail; without early stopping,
     # in-sample on all training rows)
-    error_scale = _error_scale(vae, lstm, series, codes, window_size=W,
-                               n_windows=p["n_windows"],
-                               first_row=split if split < n_samples else 0)
-    spec = _Spec(vae, lstm, device, W, p["n_windows"], p["score_aggregation"],
-                 p["error_source"], error_scale)
+    error_scale, error_tail = _error_scale(vae, lstm, series, codes, window_size=W,
+                                           n_windows=n_windows,
+                                           first_row=split if split < n_samples else 0)
+    spec = _Spec(vae, lstm, device, W, n_windows, p["score_aggregation"],
+                 p["error_source"], error_scale, combination=p["channel_combination"],
+                 error_tail=error_tail)
     scores = -_score_rows(spec, Z, _already_standardised, codes)[:, 0]
     if not np.all(np.isfinite(scores)):
         raise FloatingPointError(
@@ -94,7 +107,8 @@ def _fit_model(params, X):
             "learning_rate_init or check the input for extreme values.")
     histories = {"vae": vae_history, "lstm": lstm_history}
     fitted = {
-        "window_size_": W, "error_scale_": error_scale, "mean_": mean, "scale_": scale,
+        "window_size_": W, "n_windows_": n_windows, "validation_rows_": n_samples - split,
+        "error_scale_": error_scale, "error_tail_": error_tail, "mean_": mean, "scale_": scale,
         "vae_": vae, "lstm_": lstm, "device_": device,
         "n_iter_": np.array([h["n_iter"] for h in histories.values()]),
         "loss_curve_": {k: h["loss"] for k, h in histories.items()},
@@ -103,7 +117,26 @@ def _fit_model(params, X):
                                   if p["early_stopping"] else None),
     }
     return fitted, scores, [h["not_converged"] for h in histories.values()
-                            if h["not_converged"]]
+                            if h["not_converged"]], shrunk
+
+
+def _shrink_message(n_samples, W, p, n_windows, split):
+    """What ``fit`` shrank for short training data (``_fit_plan``), or None."""
+    needed = _min_fit_rows(W, p["n_windows"], p["early_stopping"], p["validation_fraction"])
+    if n_samples >= needed:
+        return None
+    changes = []
+    if n_windows < p["n_windows"]:
+        changes.append(f"n_windows from {p['n_windows']} to {n_windows} (n_windows_)")
+    tail = n_samples - split
+    if p["early_stopping"] and split < _chronological_split(n_samples,
+                                                             p["validation_fraction"]):
+        changes.append(f"a validation tail of {tail} rows, its minimum of 2 * window_size "
+                       f"(validation_fraction={p['validation_fraction']} gives fewer)")
+    return (f"{n_samples} training rows are fewer than the {needed} that window_size={W}, "
+            f"n_windows={p['n_windows']} and validation_fraction="
+            f"{p['validation_fraction']} need: fit used " + " and ".join(changes)
+            + ". Predictions read fewer past windows; with more rows nothing is shrunk.")
 
 
 def _already_standardised(rows):

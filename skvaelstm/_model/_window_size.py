@@ -14,6 +14,9 @@ import numpy as np
 _AUTO_FACTOR = 1.0
 _AUTO_BOUNDS = (16, 96)
 _AUTO_FALLBACK = 48
+# Short training data: fit shrinks n_windows (see _fit_plan), to no fewer than
+# this many windows per LSTM sequence (two windows of context for a prediction).
+_MIN_WINDOWS = 3
 
 def _auto_window_size(X, n_windows, early_stopping, validation_fraction):
     """``window_size="auto"``: the training data's dominant period, bounded.
@@ -45,6 +48,43 @@ def _min_fit_rows(window_size, n_windows, early_stopping, validation_fraction):
            or n - _chronological_split(n, validation_fraction) < 2 * window_size):
         n += 1
     return n
+
+def _fit_plan(n_rows, window_size, n_windows, early_stopping, validation_fraction):
+    """How ``fit`` uses ``n_rows`` rows: ``(n_windows_, split)``, or None if too few.
+
+    With enough rows for the parameters (``_min_fit_rows``) nothing changes:
+    ``n_windows`` and the split of ``validation_fraction``. With fewer, the
+    training data are short (a new KPI often has a few hundred rows), and fit
+    shrinks within these bounds rather than refuse:
+
+    * the validation tail gets its minimum, ``2 * window_size`` rows (what the
+      LSTM's validation loss needs: one window of context and one predicted),
+      when ``validation_fraction`` would give it fewer;
+    * ``n_windows`` shrinks to the most windows the remaining rows hold, but
+      never below ``_MIN_WINDOWS`` (nor below the parameter, when it is lower).
+
+    With the defaults (``window_size=48``) this is ``5 * 48 = 240`` rows:
+    300 rows give ``n_windows_ = 4`` and a validation tail of 96 rows.
+    """
+    W = window_size
+    if n_rows >= _min_fit_rows(W, n_windows, early_stopping, validation_fraction):
+        split = _chronological_split(n_rows, validation_fraction) if early_stopping else n_rows
+        return n_windows, split
+    tail = max(n_rows - _chronological_split(n_rows, validation_fraction), 2 * W) \
+        if early_stopping else 0
+    windows = min(n_windows, (n_rows - tail) // W)
+    if windows < min(_MIN_WINDOWS, n_windows):
+        return None
+    return windows, n_rows - tail
+
+
+def _min_shrunk_rows(window_size, n_windows, early_stopping, validation_fraction):
+    """Fewest rows ``fit`` accepts when it may shrink (``_fit_plan``)."""
+    n = window_size * min(_MIN_WINDOWS, n_windows)
+    while _fit_plan(n, window_size, n_windows, early_stopping, validation_fraction) is None:
+        n += 1
+    return n
+
 
 def _chronological_split(n_rows, validation_fraction):
     """Row index where the validation tail starts.

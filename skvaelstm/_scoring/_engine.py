@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._errors import _source_errors, _window_errors
+from ._errors import _combinations, _source_errors, _window_errors
 from ._options import POOLED
 from ._passes import _decode, _encode, _predict_codes
 from ._pooling import _accumulate_row_errors, _coverage, _covering_mean, _pool
@@ -47,12 +47,24 @@ class _Spec:
     error_source: str
     error_scale: np.ndarray     # (2, n_channels): prediction, reconstruction
     parts: bool = False         # keep the channels' parts (columns 1..)
+    combination: str = "geometric"   # channel_combination
+    error_tail: np.ndarray = None    # (2, 2, n_channels), rule "tail"
 
     @classmethod
     def of(cls, detector, parts=False):
+        # n_windows_ is what fit used (it may have shrunk it for short training
+        # data); models fitted before it existed used n_windows
         return cls(detector.vae_, detector.lstm_, detector.device_, detector.window_size_,
-                   detector.n_windows, detector.score_aggregation, detector.error_source,
-                   detector.error_scale_, parts)
+                   getattr(detector, "n_windows_", detector.n_windows),
+                   detector.score_aggregation, detector.error_source,
+                   detector.error_scale_, parts,
+                   getattr(detector, "channel_combination", "geometric"),
+                   getattr(detector, "error_tail_", None))
+
+    @property
+    def combinations(self):
+        """The channel combination of each source (0 prediction, 1 reconstruction)."""
+        return _combinations(self.combination, self.error_scale, self.error_tail)
 
     @property
     def predict(self):
@@ -160,7 +172,8 @@ def _advance(spec, state, Z_new, codes=None):
     decoded = torch.split(_decode(vae, torch.cat(to_decode)),
                           [len(part) for part in to_decode])
     if len(to_decode[0]):
-        warmup = _window_errors(windows[:1], decoded[0], spec.error_scale[1], spec.parts)[0]
+        warmup = _window_errors(windows[:1], decoded[0], spec.combinations[1],
+                                spec.parts)[0]
     predicted = torch.from_numpy(state.predicted).to(device)
     predicted_start = state.predicted_start
     if len(starts):
@@ -179,7 +192,7 @@ def _advance(spec, state, Z_new, codes=None):
                 windows[lo - z0:j_hi - z0 + 1],
                 predicted[lo - predicted_start:j_hi - predicted_start + 1]
                 if spec.predict else None,
-                decoded[2] if spec.reconstruct else None, spec.error_scale, spec.parts)
+                decoded[2] if spec.reconstruct else None, spec.combinations, spec.parts)
             new_errors = _pool(errors, spec.aggregation)
         else:
             new_errors = np.empty((0, spec.columns))
@@ -222,7 +235,7 @@ def _per_row(spec, n_scored, Z, z0, N, predicted, predicted_start, warmup):
         padded = np.concatenate([Z[s0 - z0:], np.zeros((W - 1, Z.shape[1]), Z.dtype)])
         windows = torch.from_numpy(padded).to(spec.device).unfold(0, W, 1)
         errors = _window_errors(windows, predicted[s0 - predicted_start:],
-                                spec.error_scale[0], spec.parts)
+                                spec.combinations[0], spec.parts)
         out = np.full((N - s0, spec.columns), -np.inf if aggregation == "max" else 0.0)
         _accumulate_row_errors(errors, 0, aggregation, out)
         new = out[lo - s0:]

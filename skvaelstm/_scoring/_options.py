@@ -17,6 +17,9 @@ from ..exceptions import InputError
 PER_ROW = ("newest", "mean", "max")
 POOLED = ("window_mean", "window_max", "trailing_mean", "trailing_max")
 SOURCES = ("prediction", "reconstruction", "both")
+# How a row's errors in the channels become one error (``_errors``); for one
+# channel every rule gives the channel's own error.
+COMBINATIONS = ("geometric", "mean", "max", "top3", "common_scale", "tail")
 
 
 def _look_ahead(aggregation, window_size):
