@@ -1,9 +1,18 @@
+import signal
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from skvaelstm import VAELSTMDetector
+
+# A test run started in the background by a non-interactive shell (`cmd &`) inherits
+# an ignored SIGINT, and exec'd children keep it ignored: the tests that stop
+# `skvaelstm watch` with Ctrl-C would then wait for ever. A Python handler is reset
+# to the default in children, whose interpreter then raises KeyboardInterrupt.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Small networks and few epochs: the tests check behaviour, not accuracy.
 TINY = dict(window_size=4, n_windows=3, code_size=2, vae_hidden_size=16, lstm_hidden_size=8,
