@@ -147,31 +147,13 @@ def _summary(results, kind, config, key, metric=0):
     return float(np.mean(values)) if values else None
 
 
-def _paired(results, config, key, reference):
-    """``key`` minus ``reference`` per series: 'mean ± standard error (wins/series)'."""
+def _paired(results, this, reference):
+    """``this`` minus ``reference``, each a ``(config, row-score key)`` pair, per
+    series, for NAB and ASD: 'mean ± standard error (wins/series)'."""
     cells = []
     for kind in ("nab", "asd"):
-        a = _per_series(results, kind, config, key)
-        b = _per_series(results, kind, config, reference)
-        common = sorted(set(a) & set(b))
-        if not common:
-            cells.append("-")
-            continue
-        diff = np.array([a[s] - b[s] for s in common])
-        cells.append(f"{diff.mean():+.3f} ± {diff.std() / np.sqrt(len(diff)):.3f} "
-                     f"({(diff > 0).sum()}/{len(diff)})")
-    return cells
-
-
-def _paired_configs(results, config, reference, key):
-    """``config`` minus ``reference`` (both with the row scores ``key``) per series,
-    for NAB and ASD: 'mean ± standard error (wins/series)'."""
-    if reference not in results:
-        return ["-", "-"]
-    cells = []
-    for kind in ("nab", "asd"):
-        a = _per_series(results, kind, config, key)
-        b = _per_series(results, kind, reference, key)
+        a, b = (_per_series(results, kind, *pair) if pair[0] in results else {}
+                for pair in (this, reference))
         common = sorted(set(a) & set(b))
         diff = np.array([a[s] - b[s] for s in common])
         cells.append("-" if not common else
@@ -254,7 +236,7 @@ def _report(results, args, series, defaults, load, source):
                      "-" if nab_v is None else fmt(nab_v), "-" if asd_v is None else fmt(asd_v),
                      fmt(every) if nab_v is not None and asd_v is not None else "-",
                      "yes" if _options._look_ahead(aggregation, 2) == 0 else "no"]
-                    + _paired(results, scoring_config, key, default_key))
+                    + _paired(results, (scoring_config, key), (scoring_config, default_key)))
     rows.sort(key=lambda row: -float(row[5]) if row[5] != "-" else 1.0)
     config_rows = []
     for config, per_series in results.items():
@@ -268,7 +250,7 @@ def _report(results, args, series, defaults, load, source):
                               for k in ("nab", "asd")]
                            + [" / ".join(f"{v:.0f}" for v in np.mean([r["n_iter"] for r in runs],
                                                                       axis=0))]
-                           + _paired_configs(results, config, "default", default_key))
+                           + _paired(results, (config, default_key), ("default", default_key)))
     n_nab = sum(1 for name in results[scoring_config] if name.startswith("nab"))
     n_asd = sum(1 for name in results[scoring_config] if name.startswith("asd"))
     return f"""# Tuning the defaults (never on the five reported NAB series)
