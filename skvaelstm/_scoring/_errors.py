@@ -103,13 +103,7 @@ def _combined(errors, combination):
     if combination.rule != "geometric":
         return _channel_sum(_terms(errors, combination))
     logs = torch.log1p(errors / scale[:, None])
-    # channels added one at a time, in order: a reduction kernel's summation
-    # order depends on the tensor's shape, and the live scorer combines the same
-    # elements in tensors of other shapes
-    total = logs[:, 0]
-    for c in range(1, logs.shape[1]):
-        total = total + logs[:, c]
-    return torch.expm1(total / logs.shape[1]).cpu().double().numpy()
+    return torch.expm1(_channel_sum(logs) / logs.shape[1]).cpu().double().numpy()
 
 
 def _surprise(errors, combination):
@@ -149,12 +143,13 @@ def _terms(errors, combination):
 
 
 def _channel_sum(terms):
-    """The sum over channels (axis 1), adding the channels one at a time in
-    order: numpy's reductions may pair or reorder terms depending on the array's
-    shape and layout, and a row must get the same bits in any array."""
-    total = terms[:, 0].copy()
+    """The sum over channels (axis 1) of a numpy array or a tensor, adding the
+    channels one at a time in order: reduction kernels may pair or reorder terms
+    depending on the array's shape and layout, and a row must get the same bits
+    in any array (the live scorer's arrays differ from batch scoring's)."""
+    total = terms[:, 0]
     for c in range(1, terms.shape[1]):
-        total += terms[:, c]
+        total = total + terms[:, c]
     return total
 
 
