@@ -20,14 +20,16 @@ channels' errors differently).
 Usage:  python benchmarks/multivariate.py --tsbad /path/to/tsbad_m_sample
             [--seeds 0 1 2] [--jobs 2] [--entities 1 2 ...] [--cache DIR]
 Writes benchmarks/results/multivariate.md and .json. ``--cache DIR`` keeps each
-(detector, file, seed) result as a JSON file there and reuses it: a run stopped
-part-way (or one with more seeds) redoes only what is missing. Runs are ordered
+(detector, file, seed) result as a JSON file there (and each fitted VAE-LSTM as a
+pickle) and reuses it: a run stopped part-way (or one with more seeds) redoes only
+what is missing, and rules or floors added later re-score the pickled models. Runs are ordered
 seed by seed.
 """
 
 import argparse
 import csv
 import json
+import pickle
 import re
 import time
 import warnings
@@ -59,7 +61,7 @@ from skvaelstm.metrics import estimate_sliding_window, vus_pr
 # per-channel error-scale floors compared (share of the median channel's level);
 # "common_scale" and "tail" do not depend on per-channel scales, so only the rules
 # that divide by them are re-scored with other floors
-FLOORS = (_SCALE_FLOOR, 1.0)
+FLOORS = (_SCALE_FLOOR, 0.0, 1.0)
 FLOOR_RULES = ("geometric", "mean")
 BASELINES = (f"IsolationForest on LagWindows({WINDOW})",
              f"PyOD TimeSeriesOD(AutoEncoder) w{WINDOW}")
@@ -110,16 +112,30 @@ def _rescaled(det, X_train, floor):
                         floor=floor)
 
 
-def run_vaelstm(kind, name, seed, tsbad):
+def _score_keys():
+    return [f"{rule}|{floor}" for floor in FLOORS for rule in COMBINATIONS
+            if floor == _SCALE_FLOOR or rule in FLOOR_RULES]
+
+
+def run_vaelstm(kind, name, seed, tsbad, model_path=None):
+    """Fit (or load the model a cached run fitted: rules added later re-score it
+    without a refit) and score with every rule and floor."""
     torch.set_num_threads(1)
     X, n_train, labels = _task(kind, name, tsbad)
     window = estimate_sliding_window(X[:, 0])
-    det = VAELSTMDetector(random_state=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        start = time.perf_counter()
-        det.fit(X[:n_train])
-        fit_s = time.perf_counter() - start
+    if model_path is not None and model_path.exists():
+        with open(model_path, "rb") as handle:
+            det, fit_s = pickle.load(handle)
+    else:
+        det = VAELSTMDetector(random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            start = time.perf_counter()
+            det.fit(X[:n_train])
+            fit_s = time.perf_counter() - start
+        if model_path is not None:
+            with open(model_path, "wb") as handle:
+                pickle.dump((det, fit_s), handle)
     out = {"fit_s": fit_s, "n_windows_": int(det.n_windows_), "scores": {}}
     fitted = det.error_scale_, det.error_tail_
     for floor in FLOORS:
@@ -156,13 +172,17 @@ def _cached(cache, task, tsbad):
     if cache is not None:
         path = Path(cache) / (re.sub(r"[^\w.-]", "_", f"{det}__{name}__{seed}") + ".json")
         if path.exists():
-            return json.loads(path.read_text())
+            result = json.loads(path.read_text())
+            if det != "vaelstm" or list(result["scores"]) == _score_keys():
+                return result
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     if det == "vaelstm":
-        result = run_vaelstm(kind, name, seed, tsbad)
+        result = run_vaelstm(kind, name, seed, tsbad,
+                             None if path is None else path.with_suffix(".pkl"))
     else:
         result = run_baseline(det, kind, name, seed, tsbad)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(result))
     return result
 
