@@ -23,7 +23,10 @@ Following TSB-AD (Liu & Paparrizos, NeurIPS 2024 D&B), the primary metric is
 :func:`roc_auc_anomaly`. :func:`best_f1_oracle` picks its threshold on the test
 labels (an upper bound), and :func:`point_adjusted_f1` is inflated so much
 that random scores look good (Kim et al., AAAI 2022); use it only to compare
-with papers that report it.
+with papers that report it. :func:`nab_score` and :func:`nab_optimize_threshold`
+compute the Numenta Anomaly Benchmark's score (Lavin & Ahmad, ICMLA 2015), to
+compare with NAB's scoreboard; they take an anomaly score (higher = more
+anomalous) and windows of rows rather than labels.
 
 The GridSearchCV trap
 ---------------------
@@ -63,6 +66,13 @@ Examples
 from sklearn.metrics import make_scorer
 
 from ._metrics._labels import _check_sliding_window
+from ._metrics._nab import (
+    NAB_PROFILES,
+    nab_optimize_threshold,
+    nab_raw_score,
+    nab_score,
+    nab_windows_to_rows,
+)
 from ._metrics._ranking import (
     anomaly_f1,
     average_precision_anomaly,
@@ -83,6 +93,11 @@ __all__ = [
     "best_f1_oracle",
     "point_adjusted_f1",
     "anomaly_f1",
+    "nab_score",
+    "nab_optimize_threshold",
+    "nab_raw_score",
+    "nab_windows_to_rows",
+    "NAB_PROFILES",
     "roc_auc_anomaly_scorer",
     "average_precision_anomaly_scorer",
     "f1_anomaly_scorer",

@@ -1,0 +1,458 @@
+"""The Numenta Anomaly Benchmark (NAB) score (documented and exported in :mod:`skvaelstm.metrics`).
+
+The rules are those of NAB's scorer (``nab/sweeper.py``, ``nab/runner.py`` of
+github.com/numenta/NAB; Lavin & Ahmad, ICMLA 2015). Each file is turned into
+*events*: a threshold key (an anomaly score) and the change of the file's raw
+score when the threshold is lowered to that key. A file's raw score at a
+threshold is then a constant plus the sum of the deltas of the keys at or above
+it, and the optimiser evaluates every candidate threshold of a pooled corpus
+with one sort and one cumulative sum.
+"""
+
+import math
+import numbers
+from collections.abc import Mapping
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import column_or_1d
+
+#: NAB's application profiles (``config/profiles.json``): weights of a detected
+#: window (``"tp"``), a missed window (``"fn"``) and a false positive (``"fp"``).
+NAB_PROFILES = MappingProxyType({
+    "standard": MappingProxyType({"tp": 1.0, "fn": 1.0, "fp": 0.11}),
+    "reward_low_FP_rate": MappingProxyType({"tp": 1.0, "fn": 1.0, "fp": 0.22}),
+    "reward_low_FN_rate": MappingProxyType({"tp": 1.0, "fn": 2.0, "fp": 0.11}),
+})
+
+# NAB's probationary period: the first 15% of a file's rows, at most 0.15 * 5000.
+_PROBATION_FRACTION = 0.15
+_PROBATION_MAX = 750
+
+# The optimiser's "no detection" threshold (NAB starts its sweep at 1.1).
+_NO_DETECTION = 1.1
+
+
+def _scaled_sigmoid(x):
+    """NAB's ``scaledSigmoid``: 2 / (1 + exp(5 x)) - 1, and -1 for x >= 3."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(over="ignore"):
+        value = 2.0 / (1.0 + np.exp(5.0 * x)) - 1.0
+    return np.where(x >= 3.0, -1.0, value)
+
+
+def _probationary_rows(n_rows):
+    """Number of leading rows NAB ignores: min(floor(0.15 n), 750)."""
+    return min(math.floor(_PROBATION_FRACTION * n_rows), _PROBATION_MAX)
+
+
+def _check_profile(profile):
+    """Return the (tp, fn, fp) weights of a profile name or mapping."""
+    if isinstance(profile, str):
+        if profile not in NAB_PROFILES:
+            raise ValueError(
+                f"profile must be one of {sorted(NAB_PROFILES)} or a mapping with keys "
+                f"'tp', 'fn', 'fp'; got {profile!r}."
+            )
+        profile = NAB_PROFILES[profile]
+    if not isinstance(profile, Mapping) or not {"tp", "fn", "fp"} <= set(profile):
+        raise ValueError(
+            f"profile must be one of {sorted(NAB_PROFILES)} or a mapping with keys "
+            f"'tp', 'fn', 'fp'; got {profile!r}."
+        )
+    weights = []
+    for key in ("tp", "fn", "fp"):
+        value = profile[key]
+        if (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
+                or not np.isfinite(value) or value < 0):
+            raise ValueError(f"profile weight {key!r} must be a finite number >= 0; "
+                             f"got {value!r}.")
+        weights.append(float(value))
+    if weights[0] == 0 and weights[1] == 0:
+        raise ValueError("profile weights 'tp' and 'fn' are both 0: the normalised "
+                         "NAB score is undefined.")
+    return tuple(weights)
+
+
+def _check_threshold(threshold):
+    if (isinstance(threshold, (bool, np.bool_)) or not isinstance(threshold, numbers.Real)
+            or np.isnan(threshold)):
+        raise ValueError(f"threshold must be a number; got {threshold!r}.")
+    return float(threshold)
+
+
+def _check_anomaly_score(anomaly_score, where):
+    try:
+        score = column_or_1d(anomaly_score, input_name="anomaly_score").astype(float)
+    except (TypeError, ValueError):
+        raise ValueError(f"anomaly_score{where} must be a 1-d array of numbers.") from None
+    if score.shape[0] == 0:
+        raise ValueError(f"anomaly_score{where} is empty.")
+    if not np.all(np.isfinite(score)):
+        raise ValueError(f"anomaly_score{where} contains NaN or infinity.")
+    return score
+
+
+def _check_windows(windows, n_rows, where):
+    """Validate windows as an int array of shape (k, 2) of inclusive row ranges."""
+    try:
+        as_float = np.asarray(windows, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"windows{where} must be a sequence of (first_row, last_row) "
+                         "pairs of integer row positions.") from None
+    if as_float.size == 0:
+        as_float = as_float.reshape(0, 2)
+    if as_float.ndim != 2 or as_float.shape[1] != 2:
+        raise ValueError(
+            f"windows{where} must be a sequence of (first_row, last_row) pairs; got an "
+            f"array of shape {as_float.shape}."
+        )
+    if not np.all(np.isfinite(as_float)) or np.any(as_float != np.round(as_float)):
+        raise ValueError(f"windows{where} must hold integer row positions.")
+    rows = as_float.astype(np.int64)
+    probation = _probationary_rows(n_rows)
+    for j, (first, last) in enumerate(rows):
+        if first < 0 or last >= n_rows:
+            raise ValueError(
+                f"window {j} ({first}, {last}){where} is out of range: the file has "
+                f"{n_rows} rows (0 to {n_rows - 1})."
+            )
+        if last - first < 1:
+            raise ValueError(
+                f"window {j} ({first}, {last}){where} spans fewer than 2 rows; NAB's "
+                "false-positive scale (window width - 1) needs at least 2."
+            )
+        if j and first <= rows[j - 1, 1]:
+            raise ValueError(
+                f"windows{where} must be sorted and must not overlap: window {j} "
+                f"({first}, {last}) starts at or before the end of window {j - 1}."
+            )
+        if last < probation:
+            raise ValueError(
+                f"window {j} ({first}, {last}){where} lies inside the probationary period "
+                f"(the first {probation} of {n_rows} rows), where NAB scores nothing."
+            )
+    return rows
+
+
+def _file_events(anomaly_score, windows, weights, where=""):
+    """One file's raw score as events: ``(keys, deltas, base, n_windows, scores)``.
+
+    The raw score at a threshold ``t`` is ``base + deltas[keys >= t].sum()``;
+    ``scores`` are the anomaly scores of the scorable (not probationary) rows.
+    """
+    score = _check_anomaly_score(anomaly_score, where)
+    n_rows = score.shape[0]
+    rows_of = _check_windows(windows, n_rows, where)
+    tp, fn, fp = weights
+    first, last = rows_of[:, 0], rows_of[:, 1]
+    width = (last - first + 1).astype(float)
+    row = np.arange(n_rows)
+    probation = _probationary_rows(n_rows)
+    scorable = row >= probation
+
+    # the last window starting at or before each row
+    k = np.searchsorted(first, row, side="right") - 1
+    k_safe = np.maximum(k, 0)
+    has_window = k >= 0
+    inside = has_window & (row <= last[k_safe] if len(first) else False)
+
+    # false positives: after a window, scaled by its width; before any, full fpWeight
+    outside = scorable & ~inside
+    after = outside & has_window
+    fp_weight = np.full(n_rows, -fp)
+    if after.any():
+        distance = (row[after] - last[k[after]]) / (width[k[after]] - 1.0)
+        fp_weight[after] = fp * _scaled_sigmoid(distance)
+    keys = [score[outside]]
+    deltas = [fp_weight[outside]]
+
+    # windows: only the earliest detection counts; it changes only at score records
+    max_tp = _scaled_sigmoid(-1.0)
+    n_scorable = 0
+    for j in range(len(first)):
+        in_window = np.arange(max(first[j], probation), last[j] + 1)
+        n_scorable += 1
+        s = score[in_window]
+        value = tp * _scaled_sigmoid(-(last[j] - in_window + 1) / width[j]) / max_tp
+        running = np.maximum.accumulate(s)
+        record = np.ones(s.size, dtype=bool)
+        record[1:] = s[1:] > running[:-1]
+        rec_key, rec_value = s[record], value[record]
+        # lowering t to rec_key[-1] detects the window (fn -> value); each lower
+        # record moves the earliest detection back to an earlier, larger value
+        rec_delta = np.empty(rec_key.size)
+        rec_delta[-1] = rec_value[-1] + fn
+        rec_delta[:-1] = rec_value[:-1] - rec_value[1:]
+        keys.append(rec_key)
+        deltas.append(rec_delta)
+    return (np.concatenate(keys), np.concatenate(deltas), -fn * n_scorable,
+            len(first), score[scorable])
+
+
+def _iter_files(files):
+    """``(where, anomaly_score, windows)`` of each file of ``files``."""
+    if isinstance(files, Mapping):
+        items = [(f" of file {name!r}", pair) for name, pair in files.items()]
+    else:
+        try:
+            items = [(f" of file {i}", pair) for i, pair in enumerate(files)]
+        except TypeError:
+            raise ValueError("files must be a sequence or a mapping of "
+                             "(anomaly_score, windows) pairs.") from None
+    if not items:
+        raise ValueError("files is empty.")
+    for where, pair in items:
+        if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+            raise ValueError(f"each file must be an (anomaly_score, windows) pair; file"
+                             f"{where[8:]} is not.")
+        yield where, pair[0], pair[1]
+
+
+def _corpus_events(files, weights):
+    keys, deltas, scores, base, n_windows = [], [], [], 0.0, 0
+    for where, anomaly_score, windows in _iter_files(files):
+        k, d, b, n, s = _file_events(anomaly_score, windows, weights, where)
+        keys.append(k)
+        deltas.append(d)
+        scores.append(s)
+        base += b
+        n_windows += n
+    if n_windows == 0:
+        raise ValueError("no file has an anomaly window: the normalised NAB score is "
+                         "undefined.")
+    perfect = weights[0] * n_windows
+    return np.concatenate(keys), np.concatenate(deltas), np.concatenate(scores), base, perfect
+
+
+def _normalise(raw, null, perfect):
+    return 100.0 * (raw - null) / (perfect - null)
+
+
+# --------------------------------------------------------------------------
+# public functions
+# --------------------------------------------------------------------------
+def nab_windows_to_rows(timestamps, windows):
+    """Convert NAB's label windows (timestamps) into row ranges of one file.
+
+    Parameters
+    ----------
+    timestamps : array-like of shape (n_rows,)
+        The file's timestamps, in row order (strings or datetimes).
+    windows : sequence of (start, end) pairs
+        The file's windows as NAB's ``labels/combined_windows.json`` gives them:
+        the timestamps of each window's first and last row.
+
+    Returns
+    -------
+    ndarray of shape (n_windows, 2)
+        ``(first_row, last_row)`` of each window, both inclusive, as
+        :func:`nab_raw_score` takes them.
+
+    Raises
+    ------
+    ValueError
+        If a window's timestamp is not one of the file's timestamps.
+
+    Examples
+    --------
+    >>> from skvaelstm.metrics import nab_windows_to_rows
+    >>> stamps = ["2014-04-01 00:00:00", "2014-04-01 00:05:00", "2014-04-01 00:10:00"]
+    >>> nab_windows_to_rows(stamps, [["2014-04-01 00:05:00.000000", "2014-04-01 00:10:00"]])
+    array([[1, 2]])
+    """
+    stamps = pd.DatetimeIndex(pd.to_datetime(np.asarray(timestamps).ravel()))
+    position = {stamp: i for i, stamp in enumerate(stamps)}
+    rows = []
+    for j, pair in enumerate(windows):
+        if isinstance(pair, (str, bytes)) or len(pair) != 2:
+            raise ValueError(f"window {j} must be a (start, end) pair of timestamps; "
+                             f"got {pair!r}.")
+        found = []
+        for stamp in pair:
+            at = position.get(pd.Timestamp(stamp))
+            if at is None:
+                raise ValueError(f"window {j}: timestamp {stamp!r} is not one of the "
+                                 "file's timestamps.")
+            found.append(at)
+        rows.append(found)
+    return np.asarray(rows, dtype=np.int64).reshape(-1, 2)
+
+
+def nab_raw_score(anomaly_score, windows, threshold, *, profile="standard"):
+    """NAB's raw (unnormalised) score of one file's detections at a threshold.
+
+    A row is a detection when ``anomaly_score >= threshold``. As in NAB
+    (Lavin & Ahmad, 2015; ``nab/sweeper.py``), the first
+    ``min(floor(0.15 * n_rows), 750)`` rows are probationary and ignored. A
+    window of ``W`` rows ending at row ``r`` earns
+    ``tp * sig(-(r - i + 1) / W) / sig(-1)`` for its earliest detection ``i``
+    (the full ``tp`` at its first row, almost nothing at its last), with
+    ``sig(x) = 2 / (1 + exp(5 x)) - 1`` (``-1`` for ``x >= 3``); later
+    detections in it neither add nor cost, and a window without detection costs
+    ``fn``. A detection outside windows costs ``fp * sig(d / (W' - 1))``, ``d``
+    rows after the last row of the preceding window of ``W'`` rows, and the
+    full ``fp`` before a file's first window.
+
+    Parameters
+    ----------
+    anomaly_score : array-like of shape (n_rows,)
+        **Higher = more anomalous** (NAB's convention, unlike the other
+        metrics here): pass ``-score_samples(X)`` for a skvaelstm detector.
+    windows : array-like of shape (n_windows, 2)
+        ``(first_row, last_row)`` of each anomaly window, both inclusive, sorted
+        and not overlapping; each spans at least 2 rows and ends after the
+        probationary period. ``[]`` for a file without anomalies.
+        :func:`nab_windows_to_rows` converts NAB's timestamp windows.
+    threshold : float
+        Detection threshold on ``anomaly_score``.
+    profile : str or mapping, default="standard"
+        A key of :data:`NAB_PROFILES` (``"standard"``, ``"reward_low_FP_rate"``,
+        ``"reward_low_FN_rate"``) or a mapping with the weights ``"tp"``,
+        ``"fn"`` and ``"fp"``.
+
+    Returns
+    -------
+    float
+        The file's raw score (NAB's per-file ``Score``).
+
+    See Also
+    --------
+    nab_score : the normalised score of a corpus of files.
+
+    References
+    ----------
+    A. Lavin and S. Ahmad, "Evaluating Real-time Anomaly Detection Algorithms --
+    the Numenta Anomaly Benchmark", ICMLA 2015. NAB's code and README:
+    https://github.com/numenta/NAB.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvaelstm.metrics import nab_raw_score
+    >>> anomaly_score = np.zeros(100)
+    >>> anomaly_score[50] = 1.0                    # at the first row of the window
+    >>> nab_raw_score(anomaly_score, [(50, 59)], threshold=0.5)
+    1.0
+    >>> nab_raw_score(np.zeros(100), [(50, 59)], threshold=0.5)    # missed
+    -1.0
+    """
+    weights = _check_profile(profile)
+    threshold = _check_threshold(threshold)
+    keys, deltas, base, _, _ = _file_events(anomaly_score, windows, weights)
+    return float(base + deltas[keys >= threshold].sum())
+
+
+def nab_score(files, threshold, *, profile="standard"):
+    """Normalised NAB score of a corpus of files at one threshold.
+
+    The raw scores of the files (:func:`nab_raw_score`) are summed and
+    normalised as NAB's ``runner.py`` does: ``100 (S - S_null) / (S_perfect -
+    S_null)``, where ``S_null`` is the score without detections (``-fn`` per
+    window) and ``S_perfect = tp`` per window. A detector that detects nothing
+    scores 0, one that detects every window at its first row and raises no false
+    positive 100; there is no lower bound.
+
+    Parameters
+    ----------
+    files : sequence or mapping of (anomaly_score, windows) pairs
+        One pair per file (a mapping's keys name the files in error messages);
+        ``anomaly_score`` (higher = more anomalous) and ``windows`` as in
+        :func:`nab_raw_score`. At least one file must have a window.
+    threshold : float
+        Detection threshold (``anomaly_score >= threshold``), the same for all
+        files, as in NAB.
+    profile : str or mapping, default="standard"
+        A key of :data:`NAB_PROFILES` or a mapping with ``"tp"``, ``"fn"``,
+        ``"fp"``.
+
+    Returns
+    -------
+    float
+        The NAB score (null detector 0, perfect detector 100).
+
+    See Also
+    --------
+    nab_optimize_threshold : the score at NAB's optimised threshold.
+
+    References
+    ----------
+    A. Lavin and S. Ahmad, "Evaluating Real-time Anomaly Detection Algorithms --
+    the Numenta Anomaly Benchmark", ICMLA 2015; https://github.com/numenta/NAB.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvaelstm.metrics import nab_score
+    >>> a, b = np.zeros(100), np.zeros(200)
+    >>> a[50] = 1.0                                  # detects file a's window at once
+    >>> nab_score([(a, [(50, 59)]), (b, [(150, 169)])], threshold=0.5)
+    50.0
+    """
+    weights = _check_profile(profile)
+    threshold = _check_threshold(threshold)
+    keys, deltas, _, null, perfect = _corpus_events(files, weights)
+    return float(_normalise(null + deltas[keys >= threshold].sum(), null, perfect))
+
+
+def nab_optimize_threshold(files, *, profile="standard"):
+    """NAB's optimised threshold of a corpus and the normalised score at it.
+
+    As NAB's optimiser does, the scorable rows of all files are pooled and each
+    distinct anomaly score (and 1.1: no detection) is tried as the one threshold
+    of all files; the threshold of the best raw score is kept, the higher one on
+    a tie. All thresholds are evaluated at once (one sort and one cumulative
+    sum over the rows), so NAB's whole corpus takes well under a second.
+
+    Parameters
+    ----------
+    files : sequence or mapping of (anomaly_score, windows) pairs
+        As in :func:`nab_score`.
+    profile : str or mapping, default="standard"
+        A key of :data:`NAB_PROFILES` or a mapping with ``"tp"``, ``"fn"``,
+        ``"fp"``.
+
+    Returns
+    -------
+    score : float
+        The normalised NAB score at ``threshold`` (:func:`nab_score`).
+    threshold : float
+        The chosen threshold: an anomaly score of the corpus, or 1.1 when no
+        detection scores best (``inf`` if some anomaly score is >= 1.1).
+
+    Notes
+    -----
+    The threshold is chosen on the scored data itself, as NAB does, so the score
+    is optimistic for a detector's threshold chosen on other data.
+
+    References
+    ----------
+    A. Lavin and S. Ahmad, "Evaluating Real-time Anomaly Detection Algorithms --
+    the Numenta Anomaly Benchmark", ICMLA 2015; https://github.com/numenta/NAB
+    (``nab/optimizer.py``, ``nab/sweeper.py``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvaelstm.metrics import nab_optimize_threshold
+    >>> a = np.zeros(100)
+    >>> a[[30, 55]] = [0.6, 0.9]        # a false positive at 0.6, a late hit at 0.9
+    >>> score, threshold = nab_optimize_threshold([(a, [(50, 59)])])
+    >>> threshold
+    0.9
+    """
+    weights = _check_profile(profile)
+    keys, deltas, scores, null, perfect = _corpus_events(files, weights)
+    order = np.argsort(keys, kind="stable")
+    keys, deltas = keys[order], deltas[order]
+    # above[j]: the sum of the deltas of keys[j:] (the events at or above keys[j])
+    above = np.zeros(keys.size + 1)
+    above[:-1] = np.cumsum(deltas[::-1])[::-1]
+    candidates = np.unique(scores)[::-1]                        # descending
+    raw = null + above[np.searchsorted(keys, candidates, side="left")]
+    no_detection = _NO_DETECTION if scores.size == 0 or scores.max() < _NO_DETECTION else np.inf
+    thresholds = np.concatenate([[no_detection], candidates])
+    raw = np.concatenate([[null], raw])
+    best = int(np.argmax(raw))               # the first maximum: the highest threshold
+    return float(_normalise(raw[best], null, perfect)), float(thresholds[best])
