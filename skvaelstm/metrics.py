@@ -67,12 +67,12 @@ from sklearn.metrics import make_scorer
 
 from ._metrics._labels import _check_sliding_window
 from ._metrics._nab import (
-    NAB_PROFILES,
     nab_optimize_threshold,
     nab_raw_score,
     nab_score,
     nab_windows_to_rows,
 )
+from ._metrics._nab_input import NAB_PROFILES
 from ._metrics._ranking import (
     anomaly_f1,
     average_precision_anomaly,

@@ -325,10 +325,12 @@ PUBLISHED_THRESHOLDS = {
 OPTIMISED_ELSEWHERE = {("numenta", "reward_low_FP_rate"): 63.21}
 
 # NAB's label windows (SKVAELSTM_NAB_HOME: a NAB checkout, as for skvaelstm.datasets)
-# and NAB's results files (SKVAELSTM_NAB_RESULTS_HOME: a folder with
-# <detector>/<group>/<detector>_<file>.csv or .csv.gz, as NAB's results/ folder).
+# and NAB's results files (SKVAELSTM_NAB_RESULTS_HOME: NAB's results/ folder, or a
+# folder holding it, with <detector>/<group>/<detector>_<file>.csv or .csv.gz).
 NAB_HOME = Path(os.environ.get("SKVAELSTM_NAB_HOME", "no-nab-home-set"))
 NAB_RESULTS_HOME = Path(os.environ.get("SKVAELSTM_NAB_RESULTS_HOME", "no-nab-results-set"))
+if (NAB_RESULTS_HOME / "results").is_dir():                  # a folder holding results/
+    NAB_RESULTS_HOME = NAB_RESULTS_HOME / "results"
 WINDOWS_FILE = NAB_HOME / "labels" / "combined_windows.json"
 needs_nab_results = pytest.mark.skipif(
     not (WINDOWS_FILE.is_file() and (NAB_RESULTS_HOME / "numenta").is_dir()),
