@@ -72,7 +72,7 @@ from ._metrics._nab import (
     nab_score,
     nab_windows_to_rows,
 )
-from ._metrics._nab_input import NAB_PROFILES
+from ._metrics._nab_input import _NAB_PROFILES
 from ._metrics._ranking import (
     anomaly_f1,
     average_precision_anomaly,
@@ -110,6 +110,13 @@ __all__ = [
 # by the constant offset_ and gives the same ranking, so it is a safe fallback.
 _RANKING_RESPONSE = ("decision_function", "score_samples")
 
+
+#: The Numenta Anomaly Benchmark's application profiles (NAB's ``config/profiles.json``):
+#: the weights of a detected window (``"tp"``), a missed window (``"fn"``) and a
+#: false positive (``"fp"``) for ``"standard"``, ``"reward_low_FP_rate"`` and
+#: ``"reward_low_FN_rate"``. Read-only; pass a name, or a mapping with the same
+#: keys, as ``profile`` of :func:`nab_score`.
+NAB_PROFILES = _NAB_PROFILES
 
 # --------------------------------------------------------------------------
 # scorers for GridSearchCV / cross_validate

@@ -8,9 +8,10 @@ from types import MappingProxyType
 import numpy as np
 from sklearn.utils import column_or_1d
 
-#: NAB's application profiles (``config/profiles.json``): weights of a detected
-#: window (``"tp"``), a missed window (``"fn"``) and a false positive (``"fp"``).
-NAB_PROFILES = MappingProxyType({
+# NAB's application profiles (config/profiles.json), public as
+# skvaelstm.metrics.NAB_PROFILES: weights of a detected window, a missed one, a
+# false positive.
+_NAB_PROFILES = MappingProxyType({
     "standard": MappingProxyType({"tp": 1.0, "fn": 1.0, "fp": 0.11}),
     "reward_low_FP_rate": MappingProxyType({"tp": 1.0, "fn": 1.0, "fp": 0.22}),
     "reward_low_FN_rate": MappingProxyType({"tp": 1.0, "fn": 2.0, "fp": 0.11}),
@@ -29,15 +30,15 @@ def _probationary_rows(n_rows):
 def _check_profile(profile):
     """Return the (tp, fn, fp) weights of a profile name or mapping."""
     if isinstance(profile, str):
-        if profile not in NAB_PROFILES:
+        if profile not in _NAB_PROFILES:
             raise ValueError(
-                f"profile must be one of {sorted(NAB_PROFILES)} or a mapping with keys "
+                f"profile must be one of {sorted(_NAB_PROFILES)} or a mapping with keys "
                 f"'tp', 'fn', 'fp'; got {profile!r}."
             )
-        profile = NAB_PROFILES[profile]
+        profile = _NAB_PROFILES[profile]
     if not isinstance(profile, Mapping) or not {"tp", "fn", "fp"} <= set(profile):
         raise ValueError(
-            f"profile must be one of {sorted(NAB_PROFILES)} or a mapping with keys "
+            f"profile must be one of {sorted(_NAB_PROFILES)} or a mapping with keys "
             f"'tp', 'fn', 'fp'; got {profile!r}."
         )
     weights = []
