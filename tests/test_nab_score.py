@@ -383,7 +383,7 @@ def test_nab_scoreboard_with_the_optimiser(detector, profile):
     if (detector, profile) in OPTIMISED_ELSEWHERE:
         assert score == pytest.approx(OPTIMISED_ELSEWHERE[detector, profile], abs=0.01)
     else:
-        assert score == pytest.approx(PUBLISHED[detector][profile], abs=0.1)
+        assert score == pytest.approx(PUBLISHED[detector][profile], abs=1e-6)
     assert score >= nab_score(corpus, PUBLISHED_THRESHOLDS[detector][profile],
                               profile=profile) - 1e-9
     assert nab_score(corpus, threshold, profile=profile) == pytest.approx(score, abs=1e-9)
