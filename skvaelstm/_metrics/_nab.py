@@ -49,11 +49,12 @@ def _file_events(anomaly_score, windows, weights, where=""):
     probation = _probationary_rows(n_rows)
     scorable = row >= probation
 
-    # the last window starting at or before each row
+    # k: the last window starting at or before each row (-1: none)
     k = np.searchsorted(first, row, side="right") - 1
-    k_safe = np.maximum(k, 0)
     has_window = k >= 0
-    inside = has_window & (row <= last[k_safe] if len(first) else False)
+    inside = np.zeros(n_rows, dtype=bool)
+    for start, stop in zip(first, last):
+        inside[start:stop + 1] = True
 
     # false positives: after a window, scaled by its width; before any, full fpWeight
     outside = scorable & ~inside
@@ -66,11 +67,10 @@ def _file_events(anomaly_score, windows, weights, where=""):
     deltas = [fp_weight[outside]]
 
     # windows: only the earliest detection counts; it changes only at score records
+    # (_check_windows has made sure that every window ends after the probation)
     max_tp = _scaled_sigmoid(-1.0)
-    n_scorable = 0
     for j in range(len(first)):
         in_window = np.arange(max(first[j], probation), last[j] + 1)
-        n_scorable += 1
         s = score[in_window]
         value = tp * _scaled_sigmoid(-(last[j] - in_window + 1) / width[j]) / max_tp
         running = np.maximum.accumulate(s)
@@ -84,7 +84,7 @@ def _file_events(anomaly_score, windows, weights, where=""):
         rec_delta[:-1] = rec_value[:-1] - rec_value[1:]
         keys.append(rec_key)
         deltas.append(rec_delta)
-    return (np.concatenate(keys), np.concatenate(deltas), -fn * n_scorable,
+    return (np.concatenate(keys), np.concatenate(deltas), -fn * len(first),
             len(first), score[scorable])
 
 
@@ -141,7 +141,9 @@ def nab_windows_to_rows(timestamps, windows):
     array([[1, 2]])
     """
     stamps = pd.DatetimeIndex(pd.to_datetime(np.asarray(timestamps).ravel()))
-    position = {stamp: i for i, stamp in enumerate(stamps)}
+    position = {}
+    for i, stamp in enumerate(stamps):
+        position.setdefault(stamp, i)              # the first of repeated stamps, as NAB
     rows = []
     for j, pair in enumerate(windows):
         if isinstance(pair, (str, bytes)) or len(pair) != 2:
