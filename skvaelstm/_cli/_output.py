@@ -139,5 +139,8 @@ def _warn(message, kind="warning"):
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    """``warnings.showwarning`` while a command runs: one line, no source line."""
-    _warn(message)
+    """``warnings.showwarning`` while a command runs: one line, no source line,
+    the estimator's parameters named as flags."""
+    from ._options import _in_flags
+
+    _warn(_in_flags(str(message)))
