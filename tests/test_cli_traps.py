@@ -211,8 +211,9 @@ def test_parameters_in_messages_become_flags():
     assert _in_flags("lower learning_rate_init; device='cuda:7' is absent.") == (
         "lower --learning-rate-init; --device cuda:7 is absent.")
     # attributes, paths and plain words stay
-    assert _in_flags("n_windows_ in /tmp/window_size.csv: a device, tol") == (
-        "n_windows_ in /tmp/window_size.csv: a device, tol")
+    assert _in_flags("n_windows_ in /tmp/window_size.csv, my window_size.csv: a device, "
+                     "tol") == ("n_windows_ in /tmp/window_size.csv, my window_size.csv: "
+                                "a device, tol")
 
 
 def test_warnings_name_the_flags(tmp_path, data, capsys):

@@ -165,7 +165,7 @@ def _in_flags(message):
                      lambda m: _flag(m[1]), message)
     message = re.sub(rf"(?<![\w./\\-])({_NAMES})=('[^']*'|-?[\w.+-]*\w)",
                      lambda m: _flag(m[1]) + " " + m[2].strip("'"), message)
-    return re.sub(rf"(?<![\w./\\'-])({_NAMES})(?![\w=])",
+    return re.sub(rf"(?<![\w./\\'-])({_NAMES})(?![\w=]|\.\w)",
                   lambda m: _flag(m[1]) if "_" in m[1] else m[1], message)
 
 

@@ -22,10 +22,11 @@ def _parser():
                       "file (.parquet, .pq; needs pyarrow), one row per time step")
     data.add_argument("--time-column", metavar="NAME", help="column of timestamps (or "
                       "numbers); rows must be sorted by it, without duplicates or gaps "
-                      "(default: a column named time, timestamp or date; score: the "
-                      "model's first)")
+                      "(default: for score the model's; else a column named time, "
+                      "timestamp or date, if any)")
     data.add_argument("--columns", metavar="A,B", type=_column_list, help="channels, comma "
-                      "separated (default: every other column; score: the model's)")
+                      "separated (default: every other column but a label column; score: "
+                      "the model's)")
     data.add_argument("--sort", action="store_true", help="sort the rows by time instead of "
                       "refusing unsorted files")
     data.add_argument("--allow-duplicates", action="store_true",
