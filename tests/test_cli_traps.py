@@ -95,6 +95,20 @@ def test_detect_copies_a_label_found_by_its_name_to_the_output(tmp_path, data, c
         "timestamp", "load", "temp", "label", "score", "decision", "predicted"]
 
 
+def test_labels_the_plot_cannot_shade_are_refused_before_the_fit(tmp_path, data, capsys):
+    # a column found by its name may hold anything: the plot reads 0/1 or +1/-1
+    frame = pd.read_csv(data)
+    frame["label"] = frame["label"].map({0: "no", 1: "yes"})
+    path = _csv(tmp_path, "words.csv", frame)
+    out = tmp_path / "out"
+    out.mkdir()
+    code = main(["detect", str(path), *TINY_ARGS, "-o", str(out / "s.csv"), "--plot",
+                 str(out / "p.png")])
+    assert_user_error(code, capsys.readouterr().err,
+                      "--label-column 'label' must hold +1/-1 or 0/1 labels")
+    assert list(out.iterdir()) == []
+
+
 def test_watch_with_a_model_without_names_skips_a_label_column(tmp_path, monkeypatch,
                                                               capsys):
     save_model(VAELSTMDetector(**TINY).fit(seasonal(300)), tmp_path / "m.skv")
