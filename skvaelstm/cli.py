@@ -38,6 +38,7 @@ import time
 import warnings
 
 from ._cli._errors import _EXIT_INTERRUPTED, _EXIT_OK, _error, _exit_code
+from ._cli._options import _in_flags
 from ._cli._output import _note, _say, _show_warning, _warn, _write_scores
 from ._cli._parser import _parser
 from .exceptions import InputError
@@ -80,7 +81,7 @@ def main(argv=None):
         _error("interrupted.")
         return _EXIT_INTERRUPTED
     except Exception as exc:  # noqa: BLE001 - every failure is one line; see _cli_errors
-        return _exit_code(exc, show_traceback=args.traceback)
+        return _exit_code(exc, show_traceback=args.traceback, in_words=_in_flags)
     finally:
         # called in-process (a notebook, a test): leave the logger as it was
         logger.removeHandler(handler)
@@ -123,10 +124,11 @@ def _demo(args):
 def _fit(args):
     from ._cli._data import _check_outputs, _load
     from ._cli._model import _fitted, _metadata
-    from ._cli._options import _model_options
+    from ._cli._options import _check_data_options, _model_options
     from .persistence import save_model
 
-    options = _model_options(args, note=_note)
+    options = _model_options(args, note=_note)   # every option before the data
+    _check_data_options(args)
     _check_outputs(args)  # before the long fit, not after it
     table, _ = _load(args, args.time_column, args.columns)
     detector, n_train, seconds = _fitted(args, table, options)
@@ -139,35 +141,39 @@ def _fit(args):
 def _score(args):
     from ._cli._data import _check_outputs, _load
     from ._cli._model import _model_columns
+    from ._cli._options import _check_data_options
     from .persistence import load_model
 
-    _check_outputs(args)
     if args.context and args.sort:
         raise InputError("--sort cannot be combined with --context: sort both files first.")
+    _check_data_options(args)
+    _check_outputs(args)
     detector = load_model(args.model, trusted=args.trusted)
     time_column, columns = _model_columns(args, detector)
     table, first_row = _load(args, time_column, columns, context=args.context)
-    _write_scores(args, detector, table, time_column, first_row=first_row, report=_say)
+    _write_scores(args, detector, table, table.time_column, first_row=first_row,
+                  report=_say)
 
 
 def _detect(args):
     from ._cli._data import _check_outputs, _load
     from ._cli._model import _fitted, _metadata
-    from ._cli._options import _model_options
+    from ._cli._options import _check_data_options, _model_options
     from ._cli._output import _output_columns
     from .persistence import save_model
 
-    options = _model_options(args, note=_note)
+    options = _model_options(args, note=_note)   # every option before the data
+    _check_data_options(args)
     _check_outputs(args)
     table, _ = _load(args, args.time_column, args.columns)
-    _output_columns(args, table, args.time_column)  # before the fit and the model file
+    _output_columns(args, table, table.time_column)  # before the fit and the model file
     detector, n_train, seconds = _fitted(args, table, options)
     _say(f"fitted on {n_train} rows in {seconds:.1f} s (epochs VAE/LSTM: "
          f"{detector.n_iter_[0]}/{detector.n_iter_[1]}).")
     if args.save_model:   # the same file as ``fit`` writes, metadata included
         save_model(detector, args.save_model, metadata=_metadata(args, table, n_train))
         _say(f"model written to {args.save_model}")
-    _write_scores(args, detector, table, args.time_column, train_end=n_train,
+    _write_scores(args, detector, table, table.time_column, train_end=n_train,
                   report=_say)
 
 

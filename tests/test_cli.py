@@ -165,8 +165,11 @@ CASES = {
     "too-few-rows-for-this-window": (lambda f: f.head(30), ["--window-size", "12"],
                                      ["30 training rows are too few",
                                       "--window-size 10 (the largest that fits)"]),
-    "bad-parameter": (lambda f: f, ["--window-size", "1"], ["'window_size' parameter"]),
-    "train-until": (lambda f: f, ["--train-until", "2020-01-01"], ["no rows are before"]),
+    "bad-parameter": (lambda f: f, ["--window-size", "1"],
+                      ["--window-size 1: expected an integer >= 2"]),
+    "train-until": (lambda f: f, ["--train-until", "2020-01-01"],
+                    ["--train-until 2020-01-01 leaves no rows to train on",
+                     "the data runs from 2024-03-01 00:00:00 to 2024-03-02 00:55:00"]),
 }
 
 
@@ -203,6 +206,9 @@ def test_explicit_options_accept_irregular_time(tmp_path, data, capsys, case, fl
 
 def test_model_and_file_errors(tmp_path, data, capsys):
     (tmp_path / "empty.csv").write_text("")
+    # time stamps in a column whose name does not say so: taken as a channel
+    pd.read_csv(data).rename(columns={"timestamp": "when"}).to_csv(tmp_path / "when.csv",
+                                                                  index=False)
     (tmp_path / "junk.skv").write_bytes(os.urandom(500))
     cases = [
         (["score", str(data), "-m", str(tmp_path / "none.skv"), "-o", "s.csv"],
@@ -212,10 +218,10 @@ def test_model_and_file_errors(tmp_path, data, capsys):
         (["fit", str(tmp_path / "empty.csv"), "-o", str(tmp_path / "m.skv")], ["is empty"]),
         (["fit", str(data), "-o", str(tmp_path / "no" / "m.skv")],
          ["output folder does not exist"]),
-        (["fit", str(data), "-o", str(tmp_path / "m.skv")],  # timestamp taken as a channel
-         ["column 'timestamp' has", "non-numeric value(s)", "--time-column"]),
-        (["fit", str(data), "--columns", "load,temp", "--train-until", "2024", "-o",
-          str(tmp_path / "m.skv")],
+        (["fit", str(tmp_path / "when.csv"), "-o", str(tmp_path / "m.skv")],
+         ["column 'when' has", "non-numeric value(s)", "--time-column"]),
+        (["fit", str(tmp_path / "when.csv"), "--columns", "load,temp", "--train-until",
+          "2024", "-o", str(tmp_path / "m.skv")],
          ["--train-until needs --time-column"]),
         (["detect", str(data), "--time-column", "timestamp", "-o", str(data)],
          ["refusing to overwrite"]),

@@ -123,21 +123,22 @@ def test_only_the_estimators_checks_say_the_input_is_wrong(tmp_path, data, capsy
         raise exc
 
     monkeypatch.setattr(VAELSTMDetector, "fit", fit)
-    assert main(["fit", str(data), "--time-column", "timestamp", *TINY_ARGS,
-                 "-o", str(tmp_path / "m.skv")]) == code
+    assert main(["fit", str(data), "--time-column", "timestamp", "--label-column", "label",
+                 *TINY_ARGS, "-o", str(tmp_path / "m.skv")]) == code
     line = one_error_line(capsys.readouterr().err)
     assert line.endswith(str(exc) if code == 2 else
                          f"{str(exc)} (run with --verbose for the traceback)")
 
 
 @pytest.mark.parametrize("flags, fragment", [
-    (["--score-aggregation", "newest"], "needs error_source='prediction'"),
-    (["--device", "cuda:7"], "device='cuda:7'"),
+    # in the command line's words: flags, not Python parameters
+    (["--score-aggregation", "newest"], "needs --error-source prediction"),
+    (["--device", "cuda:7"], "--device cuda:7"),
 ])
 def test_the_estimators_own_refusals_of_the_options_exit_2(tmp_path, data, capsys, flags,
                                                            fragment):
-    code = main(["fit", str(data), "--time-column", "timestamp", *TINY_ARGS, *flags,
-                 "-o", str(tmp_path / "m.skv")])
+    code = main(["fit", str(data), "--time-column", "timestamp", "--label-column", "label",
+                 *TINY_ARGS, *flags, "-o", str(tmp_path / "m.skv")])
     line = one_error_line(capsys.readouterr().err)
     assert code == 2 and fragment in line and "internal error" not in line
     assert not (tmp_path / "m.skv").exists()

@@ -153,7 +153,7 @@ def test_diverging_training_is_a_user_error_without_outputs(tmp_path, out, capsy
                  "--learning-rate-init", "1e4", "-o", str(out / "s.csv"),
                  "--save-model", str(out / "m.skv")])
     assert_user_error(code, capsys.readouterr().err, "training diverged",
-                      "lower learning_rate_init")
+                      "lower --learning-rate-init")
     assert os.listdir(out) == []
 
 

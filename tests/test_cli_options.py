@@ -67,12 +67,17 @@ def test_values_are_converted_by_the_constraints():
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--code-size", "abc"], "--code-size 'abc': expected an integer."),
-    (["--window-size", "2.5"], "--window-size '2.5': expected an integer or one of 'auto'."),
+    (["--code-size", "abc"], "--code-size 'abc': expected an integer >= 1."),
+    (["--window-size", "2.5"], "--window-size '2.5': expected an integer >= 2 or one of "
+                               "'auto'."),
     (["--learning-rate", "linear"], "--learning-rate 'linear': expected one of 'constant', "
                                     "'cosine'."),
-    (["--sigma", "0"], "--sigma 0: The 'sigma' parameter of VAELSTMDetector must be"),
-    (["--tol", "-1"], "--tol -1: The 'tol' parameter"),
+    # out of range: the flag, and the range in words, not the Python parameter
+    (["--sigma", "0"], "--sigma 0: expected a number > 0."),
+    (["--tol", "-1"], "--tol -1: expected a number >= 0."),
+    (["--contamination", "0.9"], "--contamination 0.9: expected one of 'auto' or a number "
+                                 "in (0, 0.5]."),
+    (["--validation-fraction", "1"], "--validation-fraction 1: expected a number in (0, 1)."),
 ])
 def test_bad_values_name_the_flag(flags, message):
     with pytest.raises(InputError) as info:

@@ -9,6 +9,7 @@ import warnings
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.exceptions import ConvergenceWarning
@@ -209,9 +210,32 @@ def test_dataframe_input_keeps_feature_names():
 def test_constant_channel_does_not_divide_by_zero():
     X = seasonal(400, n_channels=2)
     X[:, 1] = 7.0
-    det = VAELSTMDetector(**TINY).fit(X)
+    with pytest.warns(UserWarning, match=r"channel\(s\) with index 1 of the training data "
+                      "are constant"):
+        det = VAELSTMDetector(**TINY).fit(X)
     assert det.scale_[1] == 1.0
     assert np.all(np.isfinite(det.score_samples(X)))
+
+
+@pytest.mark.parametrize("noise", [0.0, 1e-9])
+def test_near_constant_channels_warn_by_name_and_cannot_blow_scores_up(noise):
+    # a channel at 5.0 +- rounding noise in training, which later moves by 1.0:
+    # scaled by its noise, the move was 1e9 standard deviations (scores ~ -1e15)
+    rng = np.random.default_rng(0)
+    X = seasonal(400, n_channels=2)
+    frame = pd.DataFrame({"load": X[:, 0], "temp": X[:, 1],
+                          "valve": 5.0 + noise * rng.standard_normal(400)})
+    with pytest.warns(UserWarning, match="channel\\(s\\) 'valve' of the training data") as info:
+        det = VAELSTMDetector(**TINY).fit(frame)
+    assert "'load'" not in str(info[0].message) and "'temp'" not in str(info[0].message)
+    assert det.scale_[2] == 1.0 and det.scale_[0] < 1.0   # varying channels: their std
+    moved, spike = frame.copy(), frame.copy()
+    moved.loc[300:, "valve"] += 1.0
+    spike.loc[300:303, "load"] += 3.0   # an ordinary anomaly, for comparison
+    moved_scores, spike_scores = det.score_samples(moved), det.score_samples(spike)
+    assert np.all(np.isfinite(moved_scores))
+    assert moved_scores.min() > 100 * spike_scores.min()   # scores are negative
+    assert moved_scores[300:].max() < np.median(moved_scores[:290])   # still flagged lower
 
 
 def test_raw_kpi_scale_gives_the_same_model_as_standardised_data(fitted, series):
@@ -419,7 +443,8 @@ def test_error_scale_floor_for_channels_constant_in_training():
     X = seasonal(400, n_channels=3)
     X[:, 2] = 0.5
     X[200, 2] = 0.5 + 1e-9  # nearly constant: reconstructed almost exactly
-    det = VAELSTMDetector(**TINY).fit(X)
+    with pytest.warns(UserWarning, match="index 2 of the training data are constant"):
+        det = VAELSTMDetector(**TINY).fit(X)
     for row in range(2):
         assert det.error_scale_[row, 2] == pytest.approx(0.1 * np.median(det.error_scale_[row]))
     assert np.all(det.error_scale_[:, :2] > det.error_scale_[:, 2:])

@@ -18,13 +18,11 @@ def _load(args, time_column, columns, *, context=None):
     from .._io._tables import _check_columns, _check_header, _prepare
 
     frame = _read(args.data)
-    exclude = [getattr(args, "label_column", None)]
     if columns is None and time_column is None and not args.data.lower().endswith(
             (".parquet", ".pq")):
         # no column named: the header must look like names
         _check_header(frame, args.data)
-    if columns is None:
-        columns = [c for c in frame.columns if c != time_column and c not in exclude]
+    time_column, columns = _named_columns(args, frame, time_column, columns)
     path, n_context = args.data, 0
     if context is not None:
         if len(frame) == 0:
@@ -54,6 +52,24 @@ def _load(args, time_column, columns, *, context=None):
     for note in table.notes:
         _note(note)
     return table, n_context
+
+
+def _named_columns(args, frame, time_column, columns):
+    """The time column and the channels (``_choose_columns``); a label column
+    found by its name becomes ``args.label_column``."""
+    from .._io._tables import _check_columns, _choose_columns
+
+    label = getattr(args, "label_column", None)
+    if label is not None:
+        _check_columns(frame, [label], args.data)
+    time_column, columns, label, notes = _choose_columns(
+        list(frame.columns), path=args.data, time_column=time_column, columns=columns,
+        label=label)
+    if label is not None:
+        args.label_column = label
+    for note in notes:
+        _note(note)
+    return time_column, columns
 
 
 def _read(path):

@@ -75,12 +75,13 @@ def _estimator_errors():
     return _input_errors(FloatingPointError)
 
 
-def _exit_code(exc, *, show_traceback):
-    """Report ``exc`` on stderr; the exit code."""
+def _exit_code(exc, *, show_traceback, in_words=str):
+    """Report ``exc`` on stderr; the exit code. ``in_words`` puts the message of
+    a user's error in the command line's words (flags for parameters)."""
     if show_traceback:
         traceback.print_exception(type(exc), exc, exc.__traceback__)
     if _is_input_error(exc):
-        _error(_describe(exc))
+        _error(in_words(_describe(exc)))
         return _EXIT_INPUT_ERROR
     _error(f"internal error: {type(exc).__name__}: {_describe(exc)}"
            + ("" if show_traceback else " (run with --verbose for the traceback)"))

@@ -36,7 +36,7 @@ def _train_count(args, table):
 
 def _metadata(args, table, n_train):
     """What ``score`` needs to read a new file as the training file was read."""
-    return {"time_column": args.time_column, "columns": list(table.X.columns),
+    return {"time_column": table.time_column, "columns": list(table.X.columns),
             "n_train_rows": n_train, "source": os.path.basename(args.data)}
 
 

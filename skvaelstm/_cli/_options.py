@@ -6,10 +6,16 @@ of ``VAELSTMDetector``, named after it (``learning_rate_init`` is
 their help and the defaults they show are listed here (the tests hold the list
 equal to ``VAELSTMDetector().get_params()``); the values are read as text and
 converted after parsing by the estimator's ``_parameter_constraints`` (their
-types and choices), then checked by its own parameter validation.
+types and choices), then checked by its own parameter validation; the checks
+of options that work together, and of the other options that can be checked
+without the data, come before the data are read too (``_check_data_options``),
+so that one run reports a bad option rather than an unrelated problem of the
+data first. Messages name the flags, never the Python parameters (``_in_flags``).
 """
 
 import argparse
+import contextlib
+import re
 
 from ..exceptions import InputError
 
@@ -93,10 +99,74 @@ def _model_options(args, *, note):
         try:   # one parameter at a time: the message names its flag
             VAELSTMDetector(**{name: value})._validate_params()
         except InvalidParameterError as exc:
-            raise InputError(f"{flag} {text}: {exc}") from exc
+            kinds = " or ".join(dict.fromkeys(_kind(c) for c in
+                                              VAELSTMDetector._parameter_constraints[name]))
+            raise InputError(f"{flag} {text}: expected {kinds}.") from exc
         options[name] = value
     options["verbose"] = min(args.verbose, 2)
+    _check_together(VAELSTMDetector(**options).get_params(), options)
     return options
+
+
+def _check_together(params, given):
+    """The estimator's checks of options that work together, and of the device,
+    which ``fit`` would make only after the data are read."""
+    from .._model._device import _resolve_device
+    from .._scoring._options import _check_scoring_options
+
+    with _flag_names():
+        _check_scoring_options(params["score_aggregation"], params["error_source"])
+        if "device" in given:   # "auto" always resolves
+            _resolve_device(params["device"])
+
+
+def _check_data_options(args):
+    """The options of the rows to train on and of the output that can be checked
+    before the data are read."""
+    from .._io._timestamps import _instant
+
+    rows = getattr(args, "train_rows", None)
+    if rows is not None and rows < 1:
+        raise InputError(f"--train-rows {rows}: expected an integer >= 1.")
+    explain = getattr(args, "explain", None)
+    if explain is not None and explain < 1:
+        raise InputError(f"--explain {explain}: expected an integer >= 1.")
+    until = getattr(args, "train_until", None)
+    if until is not None and not _is_number(until):
+        try:   # read as it will be, whatever the data's stamps
+            _instant(until, "--train-until", until)
+        except InputError:
+            raise InputError(f"--train-until {until!r} is neither a time stamp nor a "
+                             "number.") from None
+
+
+@contextlib.contextmanager
+def _flag_names():
+    """A block whose ``InputError`` messages name flags, not parameters."""
+    try:
+        yield
+    except InputError as exc:
+        raise InputError(_in_flags(str(exc))) from exc
+
+
+# The estimator's parameters in messages: longest first, so that the name
+# learning_rate_init is not read as learning_rate.
+_NAMES = "|".join(sorted(_MODEL_FLAGS, key=len, reverse=True))
+
+
+def _in_flags(message):
+    """``message`` with the estimator's parameters named as the flags a command
+    line user types: "The 'window_size' parameter of VAELSTMDetector" and
+    "window_size" are ``--window-size``, "device='cuda:7'" is "--device cuda:7".
+    Bare names are translated only when they hold an underscore (``tol`` or
+    ``device`` may be plain words); names in paths and attributes
+    (``n_windows_``) are left alone."""
+    message = re.sub(rf"The '({_NAMES})' parameter of VAELSTMDetector",
+                     lambda m: _flag(m[1]), message)
+    message = re.sub(rf"(?<![\w./\\-])({_NAMES})=('[^']*'|-?[\w.+-]*\w)",
+                     lambda m: _flag(m[1]) + " " + m[2].strip("'"), message)
+    return re.sub(rf"(?<![\w./\\'-])({_NAMES})(?![\w=]|\.\w)",
+                  lambda m: _flag(m[1]) if "_" in m[1] else m[1], message)
 
 
 def _deprecated_learning_rate(args, given, note):
@@ -174,5 +244,20 @@ def _kind(constraint):
     if isinstance(constraint, StrOptions):
         return "one of " + ", ".join(sorted(map(repr, constraint.options)))
     if isinstance(constraint, Interval):
-        return "an integer" if issubclass(constraint.type, Integral) else "a number"
+        kind = "an integer" if issubclass(constraint.type, Integral) else "a number"
+        return kind + _range(constraint)
     return "an integer or none" if constraint == "random_state" else str(constraint)
+
+
+def _range(interval):
+    """The bounds of ``interval`` in words: " >= 2", " in (0, 0.5]"."""
+    low, high = interval.left, interval.right
+    low_in = interval.closed in ("left", "both")
+    high_in = interval.closed in ("right", "both")
+    if low is not None and high is not None:
+        return f" in {'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
+    if low is not None:
+        return f" {'>=' if low_in else '>'} {low:g}"
+    if high is not None:
+        return f" {'<=' if high_in else '<'} {high:g}"
+    return ""

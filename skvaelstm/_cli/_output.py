@@ -23,6 +23,12 @@ def _output_columns(args, table, time_column):
     if args.label_column:
         _check_columns(table.frame, [args.label_column], args.data)
         keep.append(args.label_column)
+        if args.plot:   # shaded in the plot: labels it cannot read refused before the fit
+            from .._metrics._labels import _anomaly_mask
+
+            with _input_errors(ValueError):
+                _anomaly_mask(table.frame[args.label_column].to_numpy(),
+                              name=f"--label-column {args.label_column!r}")
     if args.explain is not None and not 1 <= args.explain <= table.X.shape[1]:
         raise InputError(f"--explain {args.explain} is outside 1..{table.X.shape[1]} (the "
                          "channels).")
@@ -139,5 +145,8 @@ def _warn(message, kind="warning"):
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    """``warnings.showwarning`` while a command runs: one line, no source line."""
-    _warn(message)
+    """``warnings.showwarning`` while a command runs: one line, no source line,
+    the estimator's parameters named as flags."""
+    from ._options import _in_flags
+
+    _warn(_in_flags(str(message)))

@@ -22,9 +22,11 @@ def _parser():
                       "file (.parquet, .pq; needs pyarrow), one row per time step")
     data.add_argument("--time-column", metavar="NAME", help="column of timestamps (or "
                       "numbers); rows must be sorted by it, without duplicates or gaps "
-                      "(score: default from the model)")
+                      "(default: for score the model's; else a column named time, "
+                      "timestamp or date, if any)")
     data.add_argument("--columns", metavar="A,B", type=_column_list, help="channels, comma "
-                      "separated (default: every other column; score: the model's)")
+                      "separated (default: every other column but a label column; score: "
+                      "the model's)")
     data.add_argument("--sort", action="store_true", help="sort the rows by time instead of "
                       "refusing unsorted files")
     data.add_argument("--allow-duplicates", action="store_true",
@@ -43,7 +45,9 @@ def _parser():
     output = argparse.ArgumentParser(add_help=False)
     output.add_argument("--plot", metavar="PNG", help="also write a plot (needs matplotlib)")
     output.add_argument("--label-column", metavar="NAME", help="known anomalies (0/1 or "
-                        "+1/-1): copied to the output and shaded in the plot")
+                        "+1/-1): copied to the output and shaded in the plot (default: a "
+                        "column named label, is_anomaly or anomaly, unless --columns or the "
+                        "model lists it)")
     output.add_argument("--explain", metavar="K", type=int, help="for each flagged row, "
                         "the K channels most to blame and their shares of its error "
                         "(columns channel_1, share_1, ...); the plot names the top channels "
@@ -69,6 +73,9 @@ def _parser():
                               "series and save it")
     sub.add_argument("-o", "--output", required=True, metavar="MODEL",
                      help="model file to write (e.g. model.skv)")
+    sub.add_argument("--label-column", metavar="NAME", help="known anomalies: not a "
+                     "channel (fit does not use them; default: a column named label, "
+                     "is_anomaly or anomaly)")
     sub = commands.add_parser("score", parents=[common, data, output],
                               usage="%(prog)s DATA -m MODEL -o CSV [options]",
                               help="score a series with a saved model")

@@ -91,9 +91,14 @@ def _watch(args, *, note, warn):
                     if (header is None or again) and text.strip():
                         again, counted = False, header is None and place is not None
                         if header is None or header.is_header(text):
-                            if header is None:
-                                out.write(f"{time_column or 'row'},score,decision,label\n")
+                            first = header is None
                             header = _Header(text, columns, time_column, args.data)
+                            if first:   # the time column may be found by its name
+                                clock.name = header.time_column
+                                for line in header.notes:
+                                    note(line)
+                                out.write(f"{header.time_column or 'row'},score,decision,"
+                                          "label\n")
                             if not counted:   # a resumed file's header was counted before
                                 ends.append(end)
                             continue
@@ -261,13 +266,14 @@ class _Header:
     def __init__(self, text, columns, time_column, source):
         import pandas as pd
 
-        from .._io._tables import _check_columns
+        from .._io._tables import _check_columns, _choose_columns
 
         names = next(csv.reader([text]))
         frame = pd.DataFrame(columns=names)
         label = "standard input" if source in (None, "-") else source
-        if columns is None:
-            columns = [n for n in names if n != time_column]
+        time_column, columns, _, self.notes = _choose_columns(
+            names, path=label, time_column=time_column, columns=columns)
+        self.time_column = time_column
         self.wanted = [c for c in [time_column, *columns] if c is not None]
         _check_columns(frame, self.wanted, label)
         self.width = len(names)

@@ -18,13 +18,18 @@ import pandas as pd
 
 from .._model._validation import _first_line
 from ..exceptions import InputError
-from ._timestamps import _parse_times, _show
+from ._timestamps import _instant, _parse_times, _show
 
 __all__ = []  # private helper of skvaelstm.cli and skvaelstm.fleet
 
 _PARQUET_SUFFIXES = (".parquet", ".pq")
 # A step longer than this multiple of the median step is a gap.
 _GAP_FACTOR = 1.5
+# Columns taken for the time column or the label column by their names alone
+# (lower case), when the command line names none: a time stamp or a 0/1 label read
+# as a channel would train the model on it.
+_TIME_NAMES = ("time", "timestamp", "date")
+_LABEL_NAMES = ("label", "is_anomaly", "anomaly")
 
 
 @dataclass
@@ -34,6 +39,7 @@ class _Table:
     frame: object                      # the rows as read (re-ordered only by --sort)
     X: object                          # DataFrame of float channels
     time: object = None                # parsed time values (datetime64 or float) or None
+    time_column: object = None         # the name of the time column, or None
     notes: list = field(default_factory=list)   # things the user should be told
 
 
@@ -151,7 +157,48 @@ def _prepare(frame, *, path, time_column=None, columns=None, sort=False,
     X.columns = [str(c) for c in X.columns]
     for name in X.columns:
         X[name] = _numeric(X[name], name)
-    return _Table(frame=frame, X=X, time=time, notes=notes)
+    return _Table(frame=frame, X=X, time=time, time_column=time_column, notes=notes)
+
+
+def _choose_columns(names, *, path, time_column=None, columns=None, label=None):
+    """``(time column, channels, label column, notes)`` of a table with the column
+    ``names``: those named (by the options or the model), else the columns whose
+    names say what they are (``_TIME_NAMES``, ``_LABEL_NAMES``), with a note for
+    each such choice, and the other columns as the channels. A column named like
+    a label is never a channel unless ``columns`` lists it."""
+    notes, chosen = [], list(columns or ())
+    if time_column is None:
+        time_column = _named_like(names, _TIME_NAMES, path=path, flag="--time-column",
+                                  exclude=chosen)
+        if time_column is not None:
+            notes.append(f"column {time_column!r} is taken as the time column, as its name "
+                         "says (--time-column names another).")
+    if label is not None:
+        if label in chosen or label == time_column:
+            raise InputError(f"--label-column {label!r} is also the "
+                             f"{'time column' if label == time_column else 'channel'} "
+                             f"{label!r}; a column is one or the other.")
+    elif columns is None:
+        label = _named_like(names, _LABEL_NAMES, path=path, flag="--label-column",
+                            exclude=[time_column])
+        if label is not None:
+            notes.append(f"column {label!r} is taken as the label column, not a channel, "
+                         "as its name says (to use it as a channel, list the channels with "
+                         "--columns).")
+    if columns is None:
+        columns = [c for c in names if c not in (time_column, label)]
+    return time_column, columns, label, notes
+
+
+def _named_like(names, kind, *, path, flag, exclude=()):
+    """The one column of ``names`` (not in ``exclude``) named like a ``kind``
+    column (``_TIME_NAMES``, ``_LABEL_NAMES``: case-insensitive), or None;
+    two such columns are refused: ``flag`` names the one to use."""
+    found = [n for n in names if n not in exclude and str(n).strip().lower() in kind]
+    if len(found) > 1:
+        raise InputError(f"{path} has {len(found)} columns named like a {kind[0]} column "
+                         f"({', '.join(map(repr, found))}); name the one to use with {flag}.")
+    return found[0] if found else None
 
 
 def _check_columns(frame, wanted, path):
@@ -249,22 +296,37 @@ def _train_rows(table, *, train_until=None, train_rows=None):
     if train_until is None:
         return n
     if table.time is None:
-        raise InputError("--train-until needs --time-column.")
-    try:
-        if table.time.dtype.kind == "f":
-            limit = float(train_until)
-        else:
-            stamp = pd.Timestamp(train_until)
-            if stamp.tzinfo is not None:
-                stamp = stamp.tz_convert("UTC").tz_localize(None)
-            limit = np.datetime64(stamp.to_datetime64(), "ns")
-    except (TypeError, ValueError):
-        raise InputError(f"--train-until {train_until!r} is not a valid time.") from None
-    count = int(np.searchsorted(table.time, limit, side="left"))
+        raise InputError("--train-until needs --time-column (no column is named time, "
+                         "timestamp or date).")
+    limit = _train_limit(train_until, table)
+    time = table.time
+    span = f"the data runs from {_fmt(time[0])} to {_fmt(time[-1])}"
+    count = int(np.searchsorted(time, limit, side="left"))
     if count == 0:
-        raise InputError(f"no rows are before --train-until {train_until} "
-                         f"(the first is {_fmt(table.time[0])}).")
+        raise InputError(f"--train-until {train_until} leaves no rows to train on: it is "
+                         f"not after the first row's time ({span}).")
+    if limit > time[-1]:
+        # every row would be trained on, without a word: never what was meant
+        raise InputError(f"--train-until {train_until} is after the last row's time "
+                         f"({span}): every row would be trained on; give a time within "
+                         "the data, or leave --train-until out to train on all rows.")
     return count
+
+
+def _train_limit(text, table):
+    """``--train-until`` as a value of the time column: a number, or a stamp read
+    as the column's stamps are (``_timestamps._instant``)."""
+    name = table.time_column
+    if table.time.dtype.kind == "f":
+        try:
+            limit = float(text)
+        except ValueError:
+            limit = np.nan
+        if not np.isfinite(limit):
+            raise InputError(f"--train-until {_show(text)} is not a number, and the time "
+                             f"column {name!r} holds numbers.")
+        return limit
+    return _instant(text, "--train-until", table.frame[name].iloc[0])
 
 
 def _row(index):

@@ -35,13 +35,16 @@ _BLOCK = 4096
 def _time_format(first):
     """The format of the stamps whose first is the text ``first``: ``_NUMBER``, a
     ``strftime`` format, or None (each stamp read on its own)."""
-    from pandas.tseries.api import guess_datetime_format
-
     try:
         float(first)
         return _NUMBER
     except ValueError:
-        pass
+        return _guessed_format(first)
+
+
+def _guessed_format(first):
+    from pandas.tseries.api import guess_datetime_format
+
     with warnings.catch_warnings():
         # "Parsing dates in %d/%m/%Y format when dayfirst=False": day-first is
         # what the first stamp says, the same for score and watch
@@ -73,6 +76,25 @@ def _parse_times(values, name):
     instants, _ = _instants(texts, time_format, _UNKNOWN,
                             what=f"time column {name!r}", row=lambda i: f"data row {i + 1}")
     return instants.view("datetime64[ns]")
+
+
+def _instant(text, what, first):
+    """A time stamp given as an option (``--train-until``): naive datetime64[ns] in
+    UTC, read as the stamps of a time column whose first stamp is ``first`` are,
+    with their format when it reads ``text`` (after day-first stamps "01/02/2024"
+    is the 1st of February), else with the format of ``text`` itself ("2024-03"
+    before stamps with seconds)."""
+    text = str(text).strip()
+    for time_format in dict.fromkeys([_time_format(str(first).strip()),
+                                      _guessed_format(text)]):
+        if time_format != _NUMBER:
+            parsed, offset = _read_alike(np.array([text], dtype=object), time_format)
+            if parsed is not None:
+                if offset is not None:
+                    parsed = parsed.tz_convert("UTC").tz_localize(None)
+                return parsed.as_unit("ns").asi8.view("datetime64[ns]")[0]
+    raise InputError(f"{what} {_show(text)} is not a time stamp (the time column holds "
+                     f"stamps such as {_show(str(first))}).")
 
 
 def _instants(texts, time_format, offset, *, what, row, earlier=None):

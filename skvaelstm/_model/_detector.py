@@ -209,9 +209,10 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
     mean_ : ndarray of shape (n_features_in_,)
         Per-channel mean of the training data.
     scale_ : ndarray of shape (n_features_in_,)
-        Per-channel standard deviation of the training data (for constant
-        channels, which must not divide by zero: 1, or the float64 resolution
-        of the mean when that is larger).
+        Per-channel standard deviation of the training data; for (nearly)
+        constant channels (at most 1e-6 of the mean), which ``fit`` warns
+        about: 1, as in ``StandardScaler``, or the float64 resolution of the
+        mean when that is larger.
     vae_ : torch.nn.Module
         The fitted VAE (``encoder`` and ``decoder``).
     lstm_ : torch.nn.Module
@@ -383,7 +384,7 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         previous = self.__dict__.copy()
         try:
             with _torch_threads(self.n_threads):
-                scores, not_converged, shrunk = self._fit(X)
+                scores, not_converged, notes = self._fit(X)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(previous)
@@ -392,20 +393,21 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
             # stacklevel 4: past this helper, fit (or fit_predict) and
             # scikit-learn's _fit_context wrapper, to the line that called fit
             warnings.warn(message, ConvergenceWarning, stacklevel=4)
-        if shrunk is not None:   # short training data: say what fit changed
-            warnings.warn(shrunk, UserWarning, stacklevel=4)
+        for message in notes:   # short training data, constant channels
+            warnings.warn(message, UserWarning, stacklevel=4)
         return scores
 
     def _fit(self, X):
         X = _validate(self, X, reset=True)
         _check_scoring_options(self.score_aggregation, self.error_source)
-        fitted, scores, not_converged, shrunk = _fit_model(self.get_params(), X)
+        fitted, scores, not_converged, notes = _fit_model(
+            self.get_params(), X, getattr(self, "feature_names_in_", None))
         for name, value in fitted.items():
             setattr(self, name, value)
         # as IsolationForest: offset_ is a percentile of the training scores,
         # computed by the engine behind score_samples (check_outliers_train)
         self.offset_ = _threshold(scores, self.contamination)
-        return scores, not_converged, shrunk
+        return scores, not_converged, notes
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")

@@ -16,7 +16,7 @@ from .._scoring._passes import _encode
 from ..exceptions import InputError
 from ._device import _resolve_device
 from ._networks import _build_networks
-from ._scaling import _standardisation, _standardise
+from ._scaling import _flat_message, _standardisation, _standardise
 from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
 from ._window_size import (
     _MIN_WINDOWS,
@@ -38,8 +38,9 @@ def _window_for(params, X):
                              params["validation_fraction"])
 
 
-def _fit_model(params, X):
-    """Fit the networks with the estimator's ``params`` on validated ``X``.
+def _fit_model(params, X, names=None):
+    """Fit the networks with the estimator's ``params`` on validated ``X``
+    (``names``: its channels' names, for warnings, or None).
 
     Returns
     -------
@@ -52,8 +53,9 @@ def _fit_model(params, X):
         ``score_samples`` of the training rows.
     not_converged : list of str
         The messages of stages that stopped at ``max_iter`` still improving.
-    shrunk : str or None
-        What was shrunk for short training data (``_fit_plan``), for a warning.
+    notes : list of str
+        Warnings for the user: what was shrunk for short training data
+        (``_fit_plan``), the (nearly) constant channels.
     """
     p = params
     n_samples = X.shape[0]
@@ -72,9 +74,11 @@ def _fit_model(params, X):
             f"{detail})."
         )
     n_windows, split = plan
-    shrunk = _shrink_message(n_samples, W, p, n_windows, split)
+    notes = [m for m in [_shrink_message(n_samples, W, p, n_windows, split)] if m]
     device = _resolve_device(p["device"])
-    mean, scale = _standardisation(X)
+    mean, scale, flat = _standardisation(X)
+    if flat.any():
+        notes.append(_flat_message(flat, names))
     Z = _standardise(X, mean, scale)
     # private generators only: torch's global RNG is neither read nor
     # changed, so concurrent fits in threads cannot take each other's draws
@@ -117,7 +121,7 @@ def _fit_model(params, X):
                                   if p["early_stopping"] else None),
     }
     return fitted, scores, [h["not_converged"] for h in histories.values()
-                            if h["not_converged"]], shrunk
+                            if h["not_converged"]], notes
 
 
 def _shrink_message(n_samples, W, p, n_windows, split):
