@@ -148,8 +148,8 @@ class StreamScorer:
     def __init__(self, detector, *, adapt_threshold=False, refit_every=10):
         check_is_fitted(detector)
         detector._validate_params()
-        detector._check_offset()      # a stale offset_ is refused here too
         _check_scoring_options(detector.score_aggregation, detector.error_source)
+        detector._check_offset()      # a stale offset_ is refused here too
         self.adapt_threshold, self.refit_every = bool(adapt_threshold), refit_every
         self._pot = None
         if adapt_threshold:
