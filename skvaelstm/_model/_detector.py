@@ -336,7 +336,8 @@ class VAELSTMDetector(_DevicePortablePickle, _Fitting, _Threshold, _OutlierScore
     def __init__(self, *, window_size=48, code_size=6, n_windows=12, vae_hidden_size=64,
                  lstm_hidden_size=16, sigma=0.1, score_aggregation="window_max",
                  error_source="both", channel_combination="geometric", contamination="auto",
-                 pot_risk=1e-4, pot_level=0.98, max_iter=20, batch_size=256, learning_rate="cosine", learning_rate_init=1e-2,
+                 pot_risk=1e-4, pot_level=0.98, max_iter=20, batch_size=256,
+                 learning_rate="cosine", learning_rate_init=1e-2,
                  early_stopping=True, validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
                  device="auto", n_threads=1, verbose=0, random_state=None):
         self.window_size = window_size

@@ -18,9 +18,9 @@ from .._scoring._errors import _error_scale
 from .._scoring._options import _check_scoring_options
 from .._scoring._passes import _encode
 from ..exceptions import InputError
+from ._compat import _fit_context
 from ._device import _resolve_device
 from ._networks import _build_networks
-from ._compat import _fit_context
 from ._scaling import _standardisation, _standardise
 from ._threads import _torch_threads
 from ._threshold import _check_peaks
