@@ -113,7 +113,8 @@ class StreamScorer:
     last ``(n_windows - 1) * window_size`` windows, the decoded predictions of
     the last ``window_size - 1`` windows and, for ``window_*``, their errors:
     for the defaults (window 48, 12 windows) and one channel 21.5 kB,
-    whatever the length of the stream.
+    whatever the length of the stream; with ``adapt_threshold`` also the tail's
+    latest excesses (at most 10,000 float64 values, 80 kB).
 
     Exactness: the equality with ``score_samples`` holds bit for bit on the CPU
     for a given torch build and ``n_threads`` (tested for every aggregation and
