@@ -146,6 +146,9 @@ class StreamScorer:
     array([21])
     """
 
+    # scorers pickled before the adaptive threshold existed resume with a fixed one
+    adapt_threshold, refit_every, _pot = False, 10, None
+
     def __init__(self, detector, *, adapt_threshold=False, refit_every=10):
         check_is_fitted(detector)
         detector._validate_params()

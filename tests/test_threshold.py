@@ -226,6 +226,17 @@ def test_stream_scorer_adapts_deterministically_and_resumes(tmp_path):
     assert (fixed.offsets == det.offset_).all()
 
 
+def test_scorers_pickled_before_the_adaptive_threshold_resume(fitted, series):
+    import pickle
+
+    old = StreamScorer(fitted)
+    for name in ("adapt_threshold", "refit_every", "_pot"):
+        del old.__dict__[name]                       # as pickled by skvaelstm 0.2.0
+    resumed = pickle.loads(pickle.dumps(old))
+    result = resumed.update(series[:50])
+    assert not resumed.adapt_threshold and (result.offsets == fitted.offset_).all()
+
+
 def test_adapting_needs_a_pot_detector(fitted):
     with pytest.raises(InputError, match="contamination='pot'"):
         StreamScorer(fitted, adapt_threshold=True)
