@@ -141,14 +141,14 @@ def _fit(args):
 def _score(args):
     from ._cli._data import _check_outputs, _load
     from ._cli._model import _model_columns
-    from ._cli._options import _check_data_options
+    from ._cli._options import _check_data_options, _set_threshold
     from .persistence import load_model
 
     if args.context and args.sort:
         raise InputError("--sort cannot be combined with --context: sort both files first.")
     _check_data_options(args)
     _check_outputs(args)
-    detector = load_model(args.model, trusted=args.trusted)
+    detector = _set_threshold(args, load_model(args.model, trusted=args.trusted))
     time_column, columns = _model_columns(args, detector)
     table, first_row = _load(args, time_column, columns, context=args.context)
     _write_scores(args, detector, table, table.time_column, first_row=first_row,

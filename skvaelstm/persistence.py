@@ -100,7 +100,8 @@ def load_model(path, *, trusted=False, threshold_data=None):
         was fitted on. Its channels are now combined by a geometric mean (0.1:
         the arithmetic mean), so its stored threshold ``offset_`` no longer fits
         its scores; it is derived again from these rows as ``fit`` derives it
-        (the ``contamination`` percentile of their scores), with a
+        (``set_threshold(threshold_data)``, which also keeps their scores in
+        ``train_scores_``), with a
         :class:`ModelUpgradeWarning`. Save the result with :func:`save_model`
         to keep the new threshold.
 

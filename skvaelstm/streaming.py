@@ -40,6 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._model._scaling import _standardise
 from ._model._threads import _torch_threads
+from ._model._threshold import _PeaksOverThreshold
 from ._model._validation import _validate
 from ._scoring import _engine
 from ._scoring._engine import _advance, _empty_state, _Spec, _State
@@ -51,6 +52,8 @@ __all__ = ["StreamScorer"]
 # State arrays of score columns: one column in the scorer (the row's score),
 # 1-D in the model file (the format written before the engine kept columns).
 _COLUMNS = ("window_errors", "warmup", "held")
+# The adaptive threshold's tail keeps this many latest excesses (80 kB).
+_MAX_PEAKS = 10_000
 
 
 class StreamScorer:
@@ -61,6 +64,22 @@ class StreamScorer:
     detector : VAELSTMDetector
         A fitted detector. The scorer keeps a copy: refitting or changing the
         detector afterwards does not change the scorer.
+    adapt_threshold : bool, default=False
+        False: every row is compared with the detector's ``offset_``. True
+        (needs ``contamination="pot"``): the peaks-over-threshold tail keeps
+        learning from the stream, as in SPOT (Siffer et al., KDD 2017): a
+        final row scored normal whose error (``-score``) exceeds the initial
+        threshold (the ``pot_level`` quantile of the training errors) adds its
+        excess to the tail, and the generalised Pareto distribution is fitted
+        again after every ``refit_every`` new excesses; rows flagged anomalous
+        never enter the tail (nor count as rows). The tail starts from
+        ``train_scores_``, so the first threshold is the detector's
+        ``offset_``; it keeps the latest 10,000 excesses (the share of rows
+        over the initial threshold counts all rows). Deterministic: the same
+        rows give the same thresholds in any pieces.
+    refit_every : int, default=10
+        With ``adapt_threshold``: new excesses between two fits of the tail
+        (SPOT fits at every excess; one fit takes a few ms).
 
     Attributes
     ----------
@@ -80,6 +99,9 @@ class StreamScorer:
     n_rows_final_ : int
         Rows whose final score has been handed out (positions ``0 ..
         n_rows_final_ - 1``).
+    offset_ : float
+        The offset the next final row is compared with: the detector's, or
+        with ``adapt_threshold`` the current one.
 
     See Also
     --------
@@ -91,7 +113,8 @@ class StreamScorer:
     last ``(n_windows - 1) * window_size`` windows, the decoded predictions of
     the last ``window_size - 1`` windows and, for ``window_*``, their errors:
     for the defaults (window 48, 12 windows) and one channel 21.5 kB,
-    whatever the length of the stream.
+    whatever the length of the stream; with ``adapt_threshold`` also the tail's
+    latest excesses (at most 10,000 float64 values, 80 kB).
 
     Exactness: the equality with ``score_samples`` holds bit for bit on the CPU
     for a given torch build and ``n_threads`` (tested for every aggregation and
@@ -123,10 +146,18 @@ class StreamScorer:
     array([21])
     """
 
-    def __init__(self, detector):
+    # scorers pickled before the adaptive threshold existed resume with a fixed one
+    adapt_threshold, refit_every, _pot = False, 10, None
+
+    def __init__(self, detector, *, adapt_threshold=False, refit_every=10):
         check_is_fitted(detector)
         detector._validate_params()
         _check_scoring_options(detector.score_aggregation, detector.error_source)
+        detector._check_offset()      # a stale offset_ is refused here too
+        self.adapt_threshold, self.refit_every = bool(adapt_threshold), refit_every
+        self._pot = None
+        if adapt_threshold:
+            self._pot = _adaptive(detector, refit_every)
         self.detector = copy.deepcopy(detector)
         W = detector.window_size_
         self.look_ahead = _look_ahead(detector.score_aggregation, W)
@@ -141,6 +172,10 @@ class StreamScorer:
     @property
     def n_rows_final_(self):
         return self._state.n_scored - len(self._state.held)
+
+    @property
+    def offset_(self):
+        return self.detector.offset_ if self._pot is None else -self._pot.threshold
 
     def update(self, rows, *, provisional=False):
         """Add rows at the end of the stream; get the scores that became final.
@@ -158,7 +193,9 @@ class StreamScorer:
         -------
         result : sklearn.utils.Bunch
             ``positions`` (int64, 0-based row numbers in the stream), ``scores``,
-            ``decisions`` (``scores - offset_``) and ``labels`` (+1 normal, -1
+            ``offsets`` (the offset each row was compared with: the detector's
+            ``offset_``, or with ``adapt_threshold`` the one of the moment),
+            ``decisions`` (``scores - offsets``) and ``labels`` (+1 normal, -1
             anomaly) of the rows whose score became final, in order;
             ``provisional_positions`` and ``provisional_scores`` (empty unless
             asked for).
@@ -191,7 +228,8 @@ class StreamScorer:
             self._state = replace(state, held=held)
             return _result(np.empty(0), first, det.offset_, none)
         self._state = replace(state, held=np.empty((0, 1)))
-        return _result(held[:, 0], first, det.offset_,
+        offsets = det.offset_ if self._pot is None else -self._pot.update(-held[:, 0])
+        return _result(held[:, 0], first, offsets,
                        (pending[:, 0], state.n) if provisional else none)
 
     def _to_document(self, arrays):
@@ -199,9 +237,13 @@ class StreamScorer:
         from ._io._serialization import _encode
 
         values = vars(self._state)
-        return {name: _encode(value[..., 0] if name in _COLUMNS and value is not None
-                              else value, f"stream.{name}", arrays)
-                for name, value in values.items()}
+        document = {name: _encode(value[..., 0] if name in _COLUMNS and value is not None
+                                  else value, f"stream.{name}", arrays)
+                    for name, value in values.items()}
+        if self._pot is not None:   # older readers ignore it (and the adaptation)
+            document["pot"] = {name: _encode(value, f"stream.pot.{name}", arrays)
+                               for name, value in self._pot.state().items()}
+        return document
 
     @classmethod
     def _from_document(cls, detector, document, arrays):
@@ -232,6 +274,9 @@ class StreamScorer:
             if values[name] is not None:
                 values[name] = values[name][:, None]
         scorer._state = _State(**values)
+        if "pot" in document:
+            scorer._pot = _pot_from_document(document["pot"], arrays)
+            scorer.adapt_threshold, scorer.refit_every = True, scorer._pot.refit_every
         return scorer
 
     def _standardised(self, rows):
@@ -241,6 +286,35 @@ class StreamScorer:
             return np.empty((0, det.n_features_in_), np.float32)
         X = _validate(det, rows, reset=False)
         return _standardise(X, det.mean_, det.scale_)
+
+
+def _adaptive(detector, refit_every):
+    """The SPOT state of ``adapt_threshold`` from the detector's training scores."""
+    if detector.contamination != "pot":
+        raise InputError(
+            f"adapt_threshold needs a detector with contamination='pot', not "
+            f"{detector.contamination!r}: detector.set_threshold(contamination='pot').")
+    if getattr(detector, "train_scores_", None) is None:
+        raise InputError("adapt_threshold needs the detector's train_scores_ (absent from "
+                         "older model files): set_threshold(X_train) or refit.")
+    if not isinstance(refit_every, (int, np.integer)) or refit_every < 1:
+        raise InputError(f"refit_every must be a positive integer, not {refit_every!r}.")
+    return _PeaksOverThreshold(-detector.train_scores_, detector.pot_risk,
+                               detector.pot_level, int(refit_every), _MAX_PEAKS)
+
+
+def _pot_from_document(document, arrays):
+    from ._io._serialization import _decode
+
+    state = {name: _decode(value, arrays) for name, value in document.items()}
+    peaks = state.get("peaks")
+    counts = ("n", "n_peaks", "max_peaks", "refit_every", "new_peaks")
+    numbers = ("risk", "initial", "shape", "scale", "threshold")
+    if (not isinstance(peaks, np.ndarray) or peaks.ndim != 1 or peaks.dtype != np.float64
+            or any(not isinstance(state.get(n), int) or state[n] < 0 for n in counts)
+            or any(not isinstance(state.get(n), float) for n in numbers)):
+        raise InputError("the stream state's adaptive threshold is damaged.")
+    return _PeaksOverThreshold.from_state(state)
 
 
 def _check_counts(v, W, min_rows, predict):
@@ -264,10 +338,11 @@ def _check_counts(v, W, min_rows, predict):
 
 
 def _result(scores, first, offset, pending):
-    decisions = scores - offset
+    offsets = np.broadcast_to(np.asarray(offset, dtype=np.float64), scores.shape).copy()
+    decisions = scores - offsets
     pending_scores, n = pending
     return Bunch(positions=np.arange(first, first + len(scores), dtype=np.int64),
-                 scores=scores, decisions=decisions,
+                 scores=scores, offsets=offsets, decisions=decisions,
                  labels=np.where(decisions < 0, -1, 1),
                  provisional_positions=np.arange(n - len(pending_scores), n, dtype=np.int64),
                  provisional_scores=pending_scores)

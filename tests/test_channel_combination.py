@@ -97,7 +97,7 @@ def test_parts_add_up_and_streaming_equals_batch(fitted, rule, aggregation, sour
     np.testing.assert_allclose(parts.sum(axis=1), scores, rtol=1e-12, atol=1e-12)
     # the disturbed channel carries the most of the spike's error (the least score)
     assert np.argmin(parts[326:338].sum(axis=0)) == 1
-    scorer = StreamScorer(det)
+    scorer = StreamScorer(det.set_threshold(X[:250]))   # the options' own threshold
     final = [scorer.update(X[start:start + size]).scores
              for start, size in zip(range(0, 400, 37), [37] * 11)]
     streamed = np.concatenate(final)

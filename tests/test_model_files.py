@@ -50,7 +50,8 @@ def test_a_fit_makes_exactly_the_attributes_a_file_may_hold(fitted):
         made = {n for n in vars(det) if n.endswith("_") and not n.startswith("_")}
         assert made - {"vae_", "lstm_"} == (_model_format._REQUIRED_ATTRIBUTES
                                              | {"window_size_", "error_scale_", "n_windows_",
-                                                "validation_rows_", "error_tail_"} | extra)
+                                                "validation_rows_", "error_tail_",
+                                                "train_scores_", "threshold_params_"} | extra)
 
 
 def _rewrite(source, target, change):

@@ -37,8 +37,12 @@ def base(stream_data):
 
 
 def _detector(base, aggregation, source):
+    """A copy of ``base`` with other scoring options, and the threshold of them
+    (``set_threshold``: its training rows scored with the new options; a scorer
+    refuses a detector whose ``offset_`` belongs to other options)."""
     det = pickle.loads(pickle.dumps(base))
-    return det.set_params(score_aggregation=aggregation, error_source=source)
+    det.set_params(score_aggregation=aggregation, error_source=source)
+    return det.set_threshold(seasonal(N_TRAIN + N_LIVE, n_channels=3, seed=3)[:N_TRAIN])
 
 
 def _run(scorer, X, sizes, provisional=False):

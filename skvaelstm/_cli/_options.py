@@ -36,8 +36,12 @@ _MODEL_FLAGS = {
     "error_source": ("NAME", "both, prediction or reconstruction", "both"),
     "channel_combination": ("NAME", "how the channels' errors become one: geometric, mean, "
                             "max, top3, common_scale or tail", "geometric"),
-    "contamination": ("X", "share of training rows flagged: auto (1%%) or a number in "
-                      "(0, 0.5]", "auto"),
+    "contamination": ("X", "threshold rule: a share of training rows to flag, auto (1%%) "
+                      "or a number in (0, 0.5], or pot (peaks over threshold)", "auto"),
+    "pot_risk": ("X", "with --contamination pot: probability that a normal row is flagged",
+                 1e-4),
+    "pot_level": ("X", "with --contamination pot: training quantile the tail is fitted over",
+                  0.98),
     "max_iter": ("N", "maximum epochs per stage", 20),
     "batch_size": ("N", "mini-batch size", 256),
     "learning_rate": ("NAME", "learning-rate schedule: cosine or constant", "cosine"),
@@ -58,6 +62,11 @@ _MAPPED_PARAMETERS = {"verbose": ("-v", "--verbose", "-q", "--quiet")}
 _ALIASES = {"n_threads": ("--threads",)}
 
 
+# The threshold rule: fit flags that score and watch take too, to derive the
+# threshold of a loaded model again from its training scores (set_threshold).
+_THRESHOLD_FLAGS = ("contamination", "pot_risk", "pot_level")
+
+
 def _flag(name):
     return "--" + name.replace("_", "-")
 
@@ -73,6 +82,41 @@ def _add_model_flags(group):
                            help=f"{text} ({_shown(default)})")
     # in skvaelstm 0.1 --learning-rate was the initial rate and this flag the schedule
     group.add_argument("--learning-rate-schedule", metavar="NAME", help=argparse.SUPPRESS)
+
+
+def _add_threshold_flags(parser):
+    """``--contamination``, ``--pot-risk`` and ``--pot-level`` of ``score`` and
+    ``watch``: the loaded model's threshold is derived again, no refit."""
+    group = parser.add_argument_group(
+        "threshold: derived again from the model's training scores (no refit)")
+    for name in _THRESHOLD_FLAGS:
+        metavar, text, _ = _MODEL_FLAGS[name]
+        group.add_argument(_flag(name), dest=name, metavar=metavar,
+                           help=f"{text} (default: the model's)")
+
+
+def _set_threshold(args, detector):
+    """Apply the threshold flags given to the loaded ``detector``
+    (``set_threshold``); the model file is not changed."""
+    from sklearn.exceptions import NotFittedError
+
+    from .._model._compat import InvalidParameterError
+
+    given = {name: getattr(args, name) for name in _THRESHOLD_FLAGS
+             if getattr(args, name, None) is not None}
+    if not given:
+        return detector
+    options = {name: _converted(_flag(name), text,
+                                type(detector)._parameter_constraints[name])
+               for name, text in given.items()}
+    try:
+        return detector.set_threshold(**options)
+    except InvalidParameterError as exc:
+        raise InputError(f"{' '.join(f'{_flag(n)} {t}' for n, t in given.items())}: "
+                         f"{exc}") from exc
+    except NotFittedError as exc:   # a file of an older skvaelstm: no training scores
+        raise InputError(f"{args.model} cannot take a new threshold: {exc} Refit it with "
+                         "'skvaelstm fit'.") from exc
 
 
 def _shown(default):

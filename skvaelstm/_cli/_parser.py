@@ -6,7 +6,7 @@ errors answer at once. The model options are added by ``_cli_options``.
 
 import argparse
 
-from ._options import _add_model_flags
+from ._options import _add_model_flags, _add_threshold_flags
 
 __all__ = []  # private helper of skvaelstm.cli
 
@@ -87,6 +87,7 @@ def _parser():
     sub.add_argument("--context", metavar="FILE", help="rows just before DATA (same "
                      "columns): scored as history, not written. Without them the first "
                      "window_size x n_windows rows of DATA are scored without their past")
+    _add_threshold_flags(sub)
     sub = commands.add_parser("watch", parents=[common],
                               usage="%(prog)s [DATA] -m MODEL [options]",
                               help="score CSV rows as they arrive (standard input or a "
@@ -112,6 +113,10 @@ def _parser():
                      "and resume from it when it exists")
     sub.add_argument("--trusted", action="store_true", help="allow pickle/joblib model files "
                      "(they can run code: only for files you trust)")
+    _add_threshold_flags(sub)
+    sub.add_argument("--adapt-threshold", action="store_true", help="with --contamination "
+                     "pot (or a model fitted with it): the tail keeps learning from rows "
+                     "scored normal, so the threshold follows the stream (SPOT's update)")
     sub = commands.add_parser("detect", parents=[common, data, model, output],
                               usage="%(prog)s DATA -o CSV [options]",
                               help="fit and score in one step")

@@ -41,6 +41,7 @@ def _watch(args, *, note, warn):
     from ..persistence import load_model, read_model_info, save_model
     from ..streaming import StreamScorer
     from ._model import _model_columns  # shared with 'score'
+    from ._options import _set_threshold
 
     model_digest = _file_digest(args.model)
     scorer, resumed = None, None
@@ -56,8 +57,11 @@ def _watch(args, *, note, warn):
         raise InputError(f"{args.model} holds a live scorer's state, not a model; pass it "
                          "as --state.")
     time_column, columns = _model_columns(args, detector)
+    detector = _set_threshold(args, detector)
     if scorer is None:
-        scorer = StreamScorer(detector)
+        scorer = StreamScorer(detector, adapt_threshold=args.adapt_threshold)
+    else:
+        _check_resumed_threshold(args, scorer, detector)
     clock = _Clock(time_column, args.allow_duplicates, args.allow_gaps, _GAP_FACTOR,
                    resumed or {})
     pending = collections.deque(resumed.get("pending", []) if resumed else [])
@@ -152,6 +156,22 @@ def _watch(args, *, note, warn):
          + (f"; the last {waiting} wait for later rows" if waiting else "") + ".")
     if args.state and header is not None:
         note(f"state written to {args.state}")
+
+
+def _check_resumed_threshold(args, scorer, detector):
+    """A resumed ``--state`` keeps its threshold: refuse flags that ask for another
+    (the same flags as when it was written are fine)."""
+    from .._model._threshold import _RULE
+
+    resumed = scorer.detector.get_params()
+    wanted = detector.get_params()
+    changed = [f"--{name.replace('_', '-')}" for name in _RULE if resumed[name] != wanted[name]]
+    if scorer.adapt_threshold != args.adapt_threshold:
+        changed.append("--adapt-threshold")
+    if changed:
+        raise InputError(f"--state {args.state} was written with another threshold "
+                         f"({', '.join(changed)}); give the options it was written with, "
+                         "or remove it to start afresh.")
 
 
 @contextlib.contextmanager

@@ -45,7 +45,8 @@ _REQUIRED_ATTRIBUTES = frozenset({
 _OPTIONAL_ATTRIBUTES = frozenset({
     "feature_names_in_",                 # only for DataFrames with string column names
     "window_size_", "error_scale_",      # absent from skvaelstm 0.1 files: upgraded
-    "n_windows_", "validation_rows_", "error_tail_"})  # absent from files of 0.2.0
+    "n_windows_", "validation_rows_", "error_tail_",  # absent from files of 0.2.0
+    "train_scores_", "threshold_params_"})             # absent from files before 0.3
 
 
 # --------------------------------------------------------------------------

@@ -26,7 +26,8 @@ __all__ = []
 # a 0.1 file lacks them (the current defaults would not: "both" cannot score
 # with 0.1's per-row aggregations).
 _ADDED_PARAMETERS = {"error_source": "prediction", "learning_rate": "constant",
-                     "n_threads": None, "channel_combination": "geometric"}
+                     "n_threads": None, "channel_combination": "geometric",
+                     "pot_risk": 1e-4, "pot_level": 0.98}
 
 
 def _new_threshold_needed(estimator, from_0_1, path, threshold_data):
@@ -71,7 +72,9 @@ def _upgrade_attributes(estimator):
     # validation tail is not recorded, and they have no tails for rule "tail"
     if not hasattr(estimator, "n_windows_"):
         estimator.n_windows_ = estimator.n_windows
-    for name in ("validation_rows_", "error_tail_"):
+    # files written before the training scores were kept: set_threshold needs
+    # the training rows, and offset_ is taken to belong to the parameters
+    for name in ("validation_rows_", "error_tail_", "train_scores_", "threshold_params_"):
         if not hasattr(estimator, name):
             setattr(estimator, name, None)
     if hasattr(estimator, "error_scale_"):
@@ -82,11 +85,9 @@ def _upgrade_attributes(estimator):
 
 def _derive_threshold(estimator, path, threshold_data, stacklevel):
     """Set ``offset_`` of an upgraded multi-channel 0.1 model from its training rows,
-    as ``fit`` sets it: the ``contamination`` percentile of their scores."""
-    from .._model._detector import _threshold
-
-    scores = estimator.score_samples(threshold_data)
-    estimator.offset_ = _threshold(scores, estimator.contamination)
+    as ``fit`` sets it (``set_threshold``: also ``train_scores_``)."""
+    estimator.set_threshold(threshold_data)
+    scores = estimator.train_scores_
     warnings.warn(
         f"{path} holds a model of skvaelstm 0.1 with {estimator.n_features_in_} channels: "
         "its scores now combine the channels by a geometric mean (0.1: the arithmetic "

@@ -1,33 +1,21 @@
 """The scikit-learn estimator: ``VAELSTMDetector``."""
 
-import warnings
 from numbers import Integral, Real
 
-import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin
-from sklearn.exceptions import ConvergenceWarning
 
-from .._scoring._options import (
-    COMBINATIONS,
-    PER_ROW,
-    POOLED,
-    SOURCES,
-    _check_scoring_options,
-)
+from .._scoring._options import COMBINATIONS, PER_ROW, POOLED, SOURCES
 from ._compat import Interval, StrOptions, _fit_context
 from ._device import _DevicePortablePickle
-from ._fitting import _fit_model
+from ._fitting import _Fitting
 from ._scores import _OutlierScores
-from ._threads import _torch_threads
-from ._validation import _validate
+from ._threshold import _Threshold
 
 __all__ = ["VAELSTMDetector"]
 
-# contamination="auto" flags this share of the training rows (see the docstring).
-_AUTO_CONTAMINATION = 0.01
 
-
-class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseEstimator):
+class VAELSTMDetector(_DevicePortablePickle, _Fitting, _Threshold, _OutlierScores, OutlierMixin,
+                      BaseEstimator):
     """VAE-LSTM hybrid anomaly detector for (multivariate) time series.
 
     A variational auto-encoder (VAE) learns windows of ``window_size``
@@ -116,17 +104,36 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         ``"geometric"``). For one channel every rule gives the same score.
         A scoring option: no refit needed, but ``offset_`` belongs to the rule
         of ``fit``. The rules and their ``channel_scores`` parts: README.
-    contamination : "auto" or float, default="auto"
-        Share of training rows flagged as anomalies by ``predict``, used to set
-        ``offset_``:
+    contamination : "auto", float or "pot", default="auto"
+        The rule that sets the threshold ``offset_`` from the scores of the
+        training rows (kept in ``train_scores_``; ``set_threshold`` applies
+        another rule without refitting):
 
         - if ``"auto"``, ``offset_`` is the 1st percentile of the training
-          scores (1% of training rows are flagged). On the NAB tuning series
+          scores (1% of training rows are flagged). Not ``IsolationForest``'s
+          ``"auto"`` (a fixed offset of its paper's score, which has no
+          counterpart here): ``"auto"`` is ``0.01``. On the NAB tuning series
           this flagged about 15% of the normal rows after the training segment
           (data drift); thresholds from the held-out validation tail flagged
           twice as many (measured with skvaelstm 0.1's row scores,
           benchmarks/results/tune_defaults.md at git commit c2736fd);
-        - if a float in (0, 0.5], that percentile, as in ``IsolationForest``.
+        - if a float in (0, 0.5], that percentile, as in ``IsolationForest``;
+        - if ``"pot"``, peaks over threshold (Siffer et al., 2017): a
+          generalised Pareto distribution is fitted (maximum likelihood) to the
+          excesses of the training rows' errors (``-train_scores_``) over their
+          ``pot_level`` quantile, and a row is flagged when its error exceeds
+          the level that normal errors exceed with probability ``pot_risk``.
+          It extrapolates beyond the training scores instead of flagging a
+          fixed share of them. It needs at least 10 excesses (for
+          ``pot_level=0.98``, 500 training rows) and raises ``InputError``
+          when the tail cannot be fitted.
+    pot_risk : float, default=1e-4
+        With ``contamination="pot"``: the probability that a normal row's
+        error exceeds the threshold (SPOT's ``q``); it must be below the share
+        of rows over the initial threshold, ``1 - pot_level``.
+    pot_level : float, default=0.98
+        With ``contamination="pot"``: the quantile of the training errors over
+        which the tail is fitted (SPOT's initial threshold ``t``).
     max_iter : int, default=20
         Maximum epochs of each training stage (VAE, then LSTM); with
         ``learning_rate="cosine"`` also the length of the schedule. 20 rather
@@ -206,6 +213,14 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
     offset_ : float
         ``decision_function = score_samples - offset_``: rows with a negative
         decision value are predicted anomalous.
+    train_scores_ : ndarray of shape (n_samples,), dtype float64
+        ``score_samples`` of the training rows (8 bytes a row), which
+        ``offset_`` comes from: ``set_threshold`` derives it again from them.
+    threshold_params_ : dict
+        The parameters ``offset_`` belongs to: the scoring options of
+        ``train_scores_`` (``score_aggregation``, ``error_source``,
+        ``channel_combination``) and the rule (``contamination``,
+        ``pot_risk``, ``pot_level``).
     mean_ : ndarray of shape (n_features_in_,)
         Per-channel mean of the training data.
     scale_ : ndarray of shape (n_features_in_,)
@@ -258,16 +273,25 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
     their own ``n_threads`` (tested: bit-identical to running alone), and each
     thread gets its own previous setting back.
 
-    ``set_params`` may change ``score_aggregation`` and ``error_source`` of a
-    fitted detector; the scores then follow the new options, but ``offset_``
-    still belongs to the scores of ``fit``: refit before using
-    ``decision_function`` or ``predict``.
+    ``set_params`` may change the scoring options (``score_aggregation``,
+    ``error_source``, ``channel_combination``) of a fitted detector:
+    ``score_samples`` then follows the new options at once. ``offset_`` and
+    ``train_scores_`` still belong to the options of ``fit``, so
+    ``decision_function`` and ``predict`` raise ``NotFittedError`` until
+    ``set_threshold(X_train)`` scores the training rows with the new options
+    (the detector keeps their scores, not the rows) or the detector is refitted.
+    Likewise after ``set_params`` changed ``contamination``, ``pot_risk`` or
+    ``pot_level``: ``set_threshold()`` derives ``offset_`` from
+    ``train_scores_``, no rows needed.
 
     References
     ----------
     .. [1] S. Lin, R. Clark, R. Birke, S. Schönborn, N. Trigoni and S. Roberts,
        "Anomaly Detection for Time Series Using VAE-LSTM Hybrid Model", ICASSP
        2020, :doi:`10.1109/ICASSP40776.2020.9053558`.
+    .. [2] A. Siffer, P.-A. Fouque, A. Termier and C. Largouët, "Anomaly
+       Detection in Streams with Extreme Value Theory", KDD 2017,
+       :doi:`10.1145/3097983.3098144`.
 
     Examples
     --------
@@ -293,7 +317,9 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         "score_aggregation": [StrOptions(set(PER_ROW + POOLED))],
         "error_source": [StrOptions(set(SOURCES))],
         "channel_combination": [StrOptions(set(COMBINATIONS))],
-        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "contamination": [StrOptions({"auto", "pot"}), Interval(Real, 0, 0.5, closed="right")],
+        "pot_risk": [Interval(Real, 0, 1, closed="neither")],
+        "pot_level": [Interval(Real, 0, 1, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "cosine"})],
@@ -311,7 +337,8 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
     def __init__(self, *, window_size=48, code_size=6, n_windows=12, vae_hidden_size=64,
                  lstm_hidden_size=16, sigma=0.1, score_aggregation="window_max",
                  error_source="both", channel_combination="geometric", contamination="auto",
-                 max_iter=20, batch_size=256, learning_rate="cosine", learning_rate_init=1e-2,
+                 pot_risk=1e-4, pot_level=0.98, max_iter=20, batch_size=256,
+                 learning_rate="cosine", learning_rate_init=1e-2,
                  early_stopping=True, validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
                  device="auto", n_threads=1, verbose=0, random_state=None):
         self.window_size = window_size
@@ -324,6 +351,8 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         self.error_source = error_source
         self.channel_combination = channel_combination
         self.contamination = contamination
+        self.pot_risk = pot_risk
+        self.pot_level = pot_level
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -357,63 +386,6 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         self._fit_or_restore(X)
         return self
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_predict(self, X, y=None):
-        """Fit on ``X`` and label its rows: the same labels as ``fit(X).predict(X)``,
-        from the training scores that ``fit`` computes for ``offset_`` (no second
-        pass of the networks, as ``LocalOutlierFactor`` does).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,), dtype int
-            +1 normal, -1 anomaly.
-        """
-        scores = self._fit_or_restore(X)
-        return np.where(scores - self.offset_ < 0, -1, 1)
-
-    def _fit_or_restore(self, X):
-        """``_fit`` and its warnings; the training scores."""
-        # A failed or interrupted fit (including KeyboardInterrupt) leaves the
-        # estimator exactly as it was before the call: no half-fitted state.
-        previous = self.__dict__.copy()
-        try:
-            with _torch_threads(self.n_threads):
-                scores, not_converged, notes = self._fit(X)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(previous)
-            raise
-        for message in not_converged:
-            # stacklevel 4: past this helper, fit (or fit_predict) and
-            # scikit-learn's _fit_context wrapper, to the line that called fit
-            warnings.warn(message, ConvergenceWarning, stacklevel=4)
-        for message in notes:   # short training data, constant channels
-            warnings.warn(message, UserWarning, stacklevel=4)
-        return scores
-
-    def _fit(self, X):
-        X = _validate(self, X, reset=True)
-        _check_scoring_options(self.score_aggregation, self.error_source)
-        fitted, scores, not_converged, notes = _fit_model(
-            self.get_params(), X, getattr(self, "feature_names_in_", None))
-        for name, value in fitted.items():
-            setattr(self, name, value)
-        # as IsolationForest: offset_ is a percentile of the training scores,
-        # computed by the engine behind score_samples (check_outliers_train)
-        self.offset_ = _threshold(scores, self.contamination)
-        return scores, not_converged, notes
-
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")
 
-
-def _threshold(scores, contamination):
-    """``offset_`` of training scores: their ``contamination`` percentile."""
-    share = _AUTO_CONTAMINATION if contamination == "auto" else contamination
-    return float(np.percentile(scores, 100.0 * share))

@@ -7,17 +7,25 @@ LSTM trains on those codes, and the error scale and the training scores (behind
 when the training rows are scored with it).
 """
 
+import warnings
+
 import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
 from .._scoring._engine import _score_rows, _Spec
 from .._scoring._errors import _error_scale
+from .._scoring._options import _check_scoring_options
 from .._scoring._passes import _encode
 from ..exceptions import InputError
+from ._compat import _fit_context
 from ._device import _resolve_device
 from ._networks import _build_networks
 from ._scaling import _flat_message, _standardisation, _standardise
+from ._threads import _torch_threads
+from ._threshold import _check_peaks
 from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
+from ._validation import _validate
 from ._window_size import (
     _MIN_WINDOWS,
     _auto_window_size,
@@ -28,6 +36,65 @@ from ._window_size import (
 )
 
 __all__ = []  # private helper of skvaelstm._detector
+
+
+class _Fitting:
+    """``fit_predict`` and the work behind ``fit`` (a mixin of the estimator, as
+    ``_OutlierScores`` is): a failed fit leaves the estimator as it was."""
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_predict(self, X, y=None):
+        """Fit on ``X`` and label its rows: the same labels as ``fit(X).predict(X)``,
+        from the training scores that ``fit`` computes for ``offset_`` (no second
+        pass of the networks, as ``LocalOutlierFactor`` does).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), dtype int
+            +1 normal, -1 anomaly.
+        """
+        scores = self._fit_or_restore(X)
+        return np.where(scores - self.offset_ < 0, -1, 1)
+
+    def _fit_or_restore(self, X):
+        """``_fit`` and its warnings; the training scores."""
+        # A failed or interrupted fit (including KeyboardInterrupt) leaves the
+        # estimator exactly as it was before the call: no half-fitted state.
+        previous = self.__dict__.copy()
+        try:
+            with _torch_threads(self.n_threads):
+                scores, not_converged, notes = self._fit(X)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(previous)
+            raise
+        for message in not_converged:
+            # stacklevel 4: past this helper, fit (or fit_predict) and
+            # scikit-learn's _fit_context wrapper, to the line that called fit
+            warnings.warn(message, ConvergenceWarning, stacklevel=4)
+        for message in notes:   # short training data, constant channels
+            warnings.warn(message, UserWarning, stacklevel=4)
+        return scores
+
+    def _fit(self, X):
+        X = _validate(self, X, reset=True)
+        _check_scoring_options(self.score_aggregation, self.error_source)
+        if self.contamination == "pot":   # before the long training, not after it
+            _check_peaks(X.shape[0], self.pot_level)
+        fitted, scores, not_converged, notes = _fit_model(
+            self.get_params(), X, getattr(self, "feature_names_in_", None))
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        # as IsolationForest: offset_ comes from the training scores, computed by
+        # the engine behind score_samples (check_outliers_train)
+        self._derive_offset(scores)
+        return scores, not_converged, notes
 
 
 def _window_for(params, X):

@@ -94,6 +94,8 @@ class _OutlierScores:
     def _scored(self, X):
         """``score_samples``, ``decision_function`` and ``predict`` of ``X`` from one
         pass of the networks (for callers that report all three)."""
+        check_is_fitted(self)
+        self._check_offset()
         scores = self.score_samples(X)
         decision = scores - self.offset_
         return scores, decision, np.where(decision < 0, -1, 1)
@@ -108,8 +110,14 @@ class _OutlierScores:
         Returns
         -------
         scores : ndarray of shape (n_samples,), dtype float64
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If ``set_params`` changed a scoring option or the threshold rule
+            after ``offset_`` was derived: call ``set_threshold`` (or refit).
         """
-        return self.score_samples(X) - self.offset_
+        return self._scored(X)[1]
 
     def predict(self, X):
         """Label each row: +1 normal, -1 anomaly (``decision_function < 0``).
@@ -121,6 +129,11 @@ class _OutlierScores:
         Returns
         -------
         labels : ndarray of shape (n_samples,), dtype int
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            As ``decision_function``.
         """
         return self._scored(X)[2]
 
