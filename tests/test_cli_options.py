@@ -75,7 +75,7 @@ def test_values_are_converted_by_the_constraints():
     # out of range: the flag, and the range in words, not the Python parameter
     (["--sigma", "0"], "--sigma 0: expected a number > 0."),
     (["--tol", "-1"], "--tol -1: expected a number >= 0."),
-    (["--contamination", "0.9"], "--contamination 0.9: expected one of 'auto' or a number "
+    (["--contamination", "0.9"], "--contamination 0.9: expected one of 'auto', 'pot' or a number "
                                  "in (0, 0.5]."),
     (["--validation-fraction", "1"], "--validation-fraction 1: expected a number in (0, 1)."),
 ])

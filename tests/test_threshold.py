@@ -265,12 +265,12 @@ def test_score_takes_a_new_threshold_without_refitting(tmp_path, data, model, ca
     capsys.readouterr()
     code = main(["score", str(data), "-m", str(model), "-o", str(out), "-q",
                  "--contamination", "pot"])
-    assert_user_error(code, capsys.readouterr().err, "300 rows give 6", "lower pot_level")
+    assert_user_error(code, capsys.readouterr().err, "300 rows give 6", "lower --pot-level")
     assert main(["score", str(data), "-m", str(model), "-o", str(out), "-q",
                  "--contamination", "pot", "--pot-level", "0.9"]) == 0
     code = main(["score", str(data), "-m", str(model), "-o", str(out), "-q",
                  "--pot-risk", "2"])
-    assert_user_error(code, capsys.readouterr().err, "--pot-risk 2", "pot_risk")
+    assert_user_error(code, capsys.readouterr().err, "--pot-risk 2", "range (0.0, 1.0)")
 
 
 def test_score_refuses_a_new_threshold_for_older_files(tmp_path, data, capsys):
@@ -296,4 +296,4 @@ def test_watch_adapts_the_threshold(tmp_path, data, model, monkeypatch, capsys):
     assert_user_error(code, capsys.readouterr().err, "another threshold", "--adapt-threshold")
     monkeypatch.setattr(sys, "stdin", io.StringIO(text))
     code = main(["watch", "-m", str(model), "--adapt-threshold"])
-    assert_user_error(code, capsys.readouterr().err, "contamination='pot'")
+    assert_user_error(code, capsys.readouterr().err, "add --contamination pot")

@@ -58,6 +58,10 @@ def _watch(args, *, note, warn):
                          "as --state.")
     time_column, columns = _model_columns(args, detector)
     detector = _set_threshold(args, detector)
+    if args.adapt_threshold and detector.contamination != "pot":
+        raise InputError("--adapt-threshold keeps fitting the tail of --contamination pot; "
+                         f"the model's rule is {detector.contamination!r}: add "
+                         "--contamination pot.")
     if scorer is None:
         scorer = StreamScorer(detector, adapt_threshold=args.adapt_threshold)
     else:
