@@ -30,6 +30,9 @@ _MODEL_FLAGS = {
     "error_source": ("NAME", "both, prediction or reconstruction", "both"),
     "channel_combination": ("NAME", "how the channels' errors become one: geometric, mean, "
                             "max, top3, common_scale or tail", "geometric"),
+    "missing": ("NAME", "error: refuse NaN; mask: mask missing values (NaN) in fit and "
+                "scoring, as Donut does (the data readers still refuse empty cells)",
+                "error"),
     "contamination": ("X", "share of training rows flagged: auto (1%%) or a number in "
                       "(0, 0.5]", "auto"),
     "max_iter": ("N", "maximum epochs per stage", 20),

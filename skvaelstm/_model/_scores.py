@@ -79,7 +79,7 @@ class _OutlierScores:
         with _torch_threads(self.n_threads):
             errors = _score_rows(_Spec.of(self, parts=parts), X,
                                  lambda part: _standardise(part, self.mean_, self.scale_))
-        return _finite(errors)
+        return _finite(errors, getattr(self, "missing", "error") == "mask")
 
     def _check_score_rows(self, X):
         _check_scoring_options(self.score_aggregation, self.error_source)
@@ -125,9 +125,18 @@ class _OutlierScores:
         return self._scored(X)[2]
 
 
-def _finite(scores):
-    if not np.all(np.isfinite(scores)):  # never hand out NaN or infinite scores
+def _finite(scores, missing_allowed=False):
+    """``scores``, refusing infinite ones, and NaN unless ``missing="mask"``,
+    where NaN says that a row has no score (no observed value in the windows
+    around it: ``_scoring._missing``)."""
+    if not np.all(np.isfinite(scores) | (np.isnan(scores) & missing_allowed)):
         raise InputError(
             "the scores of X are not finite: the networks overflow on it (X is far "
             "outside the training data, or the model's weights are damaged).")
     return scores
+
+
+def _scores_finite(detector, *arrays):
+    """Whether every value of ``arrays`` is a score ``_finite`` would hand out."""
+    allowed = getattr(detector, "missing", "error") == "mask"
+    return all(np.all(np.isfinite(a) | (np.isnan(a) & allowed)) for a in arrays)

@@ -237,10 +237,17 @@ def _per_row(spec, n_scored, Z, z0, N, predicted, predicted_start, warmup):
         errors = _window_errors(windows, predicted[s0 - predicted_start:],
                                 spec.combinations[0], spec.parts)
         out = np.full((N - s0, spec.columns), -np.inf if aggregation == "max" else 0.0)
-        _accumulate_row_errors(errors, 0, aggregation, out)
+        # missing values: windows without an error for a row are left out of its
+        # mean and max; a row without any keeps no score (NaN)
+        counts = np.zeros(N - s0) if np.isnan(errors[:, :, 0]).any() else None
+        _accumulate_row_errors(errors, 0, aggregation, out, counts)
         new = out[lo - s0:]
         if aggregation == "mean":
-            new = new / _coverage(np.arange(lo, N), W)[:, None]
+            with np.errstate(invalid="ignore"):
+                new = new / (_coverage(np.arange(lo, N), W) if counts is None
+                             else counts[lo - s0:])[:, None]
+        elif aggregation == "max":
+            new = np.where(np.isinf(new[:, :1]) & (new[:, :1] < 0), np.nan, new)
         scores.append(new)
     return np.concatenate(scores), N
 
