@@ -125,6 +125,8 @@ def test_channel_scores_add_up_with_nan(holed_channels, three_channel_model, com
 
 
 @pytest.mark.parametrize("options", [{}, {"score_aggregation": "trailing_max"},
+                                     {"error_source": "prediction"},
+                                     {"error_source": "reconstruction"},
                                      {"score_aggregation": "window_mean"},
                                      {"score_aggregation": "max", "error_source": "prediction"},
                                      {"channel_combination": "top3"}])
@@ -175,3 +177,30 @@ def test_model_files_keep_the_option(tmp_path, holed_channels, three_channel_mod
     old = _rewrite(tmp_path / "m.skv", tmp_path / "old.skv",
                    lambda d: d["params"].pop("missing"))
     assert load_model(old).missing == "error"
+
+
+def test_a_stream_with_nan_resumes_from_a_model_file(tmp_path, holed_channels,
+                                                     three_channel_model):
+    live = StreamScorer(three_channel_model)
+    first = live.update(holed_channels[:201]).scores     # the state holds NaN rows
+    save_model(live, tmp_path / "live.skv")
+    resumed = load_model(tmp_path / "live.skv")
+    rest = resumed.update(holed_channels[201:]).scores
+    batch = three_channel_model.score_samples(holed_channels)
+    np.testing.assert_array_equal(np.concatenate([first, rest]),
+                                  batch[:len(first) + len(rest)])
+
+
+def test_pooled_prediction_scores_use_reconstructions_where_no_prediction_exists(
+        gap_series, gap_model):
+    det = copy.deepcopy(gap_model).set_params(error_source="prediction")
+    scores = det.score_samples(gap_series)
+    W, K = det.window_size_, det.n_windows_
+    # windows whose context holds a skipped window have no prediction: their
+    # reconstruction stands in, so the rows after the gap keep their scores
+    assert np.all(np.isfinite(scores[700:700 + K * W]))
+    # per-row options read a row's own errors in predictions only: none there
+    det.set_params(score_aggregation="newest")
+    newest = det.score_samples(gap_series)
+    assert np.all(np.isnan(newest[700:700 + W]))
+    assert np.all(np.isfinite(newest[700 + K * W:]))

@@ -124,15 +124,17 @@ class VAELSTMDetector(_DevicePortablePickle, _OutlierScores, OutlierMixin, BaseE
         the observed values, the VAE reads a missing value as the channel
         mean and leaves it out of its loss, and windows with more than half
         their values missing are skipped (not trained on, not encoded, not
-        predicted from). A row's error in a window combines its observed
-        channels only; a row missing in every channel takes its score from
-        the observed rows of its windows (the pooled options pool only rows
-        with an error), so it is never high for being missing. A row with no
-        error in any window around it (a gap longer than about 1.5 windows, or
-        any fully missing row under the per-row options) gets NaN:
-        not scored, labelled +1 by ``predict``; ``offset_`` is a percentile of
-        the scored training rows. Infinities are refused either way. Without
-        NaN, ``"mask"`` gives the scores of ``"error"`` bit for bit.
+        predicted from; the pooled options compare a window without a
+        prediction with its reconstruction). A row's error in a window
+        combines its observed channels only; a row missing in every channel
+        takes its score from the observed rows of its windows (the pooled
+        options pool only rows with an error), so it is never high for being
+        missing. A row with no error in any window around it (deep in a gap
+        longer than about 1.5 windows; under the per-row options, a fully
+        missing row, or one whose windows have no prediction) gets NaN: not
+        scored, labelled +1 by ``predict``; ``offset_`` is a percentile of the
+        scored training rows. Infinities are refused either way. Without NaN,
+        ``"mask"`` gives the scores of ``"error"`` bit for bit.
     contamination : "auto" or float, default="auto"
         Share of training rows flagged as anomalies by ``predict``, used to set
         ``offset_``:

@@ -230,9 +230,10 @@ def _window_errors(windows, decoded, combination, parts):
                            (total[:, None, :] * shares).transpose(0, 2, 1)], axis=2)
 
 
-def _source_errors(windows, predicted, reconstructed, combinations, parts):
+def _source_errors(windows, predicted, reconstructed, combinations, parts, stand_in=False):
     """``_window_errors`` against the prediction, the reconstruction, or the mean
-    of the two (whichever is not None); each in units of its own typical error."""
+    of the two (whichever is not None); each in units of its own typical error.
+    ``stand_in``: the reconstruction counts only where the prediction is missing."""
     errors = None
     if predicted is not None:
         errors = _window_errors(windows, predicted, combinations[0], parts)
@@ -241,6 +242,8 @@ def _source_errors(windows, predicted, reconstructed, combinations, parts):
         if errors is None:
             return rebuilt
         no_prediction, no_rebuilt = np.isnan(errors[:, :, :1]), np.isnan(rebuilt[:, :, :1])
+        if stand_in:
+            return np.where(no_prediction, rebuilt, errors)
         if no_prediction.any() or no_rebuilt.any():
             # missing values: a window without a prediction (its context holds a
             # skipped window) or without a reconstruction (skipped itself) is
