@@ -204,3 +204,35 @@ def test_pooled_prediction_scores_use_reconstructions_where_no_prediction_exists
     newest = det.score_samples(gap_series)
     assert np.all(np.isnan(newest[700:700 + W]))
     assert np.all(np.isfinite(newest[700 + K * W:]))
+
+
+def test_statistics_and_the_skip_rule():
+    import torch
+
+    from skvaelstm._model._vae import _negative_elbo
+    from skvaelstm._scoring._missing import _MAX_MISSING_SHARE, _skipped
+
+    X = seasonal(1500, period=20, n_channels=2)
+    X[np.random.default_rng(0).random(X.shape) < 0.05] = np.nan
+    X[1400:1440] = np.nan            # a gap in the validation tail
+    det = VAELSTMDetector(**{**MASK, "early_stopping": True, "window_size": "auto",
+                             "max_iter": 2}).fit(X)
+    np.testing.assert_array_equal(det.mean_, np.nanmean(X, axis=0))
+    np.testing.assert_array_equal(det.scale_, np.nanstd(X, axis=0))
+    assert np.all(np.isfinite(det.error_scale_)) and np.all(np.isfinite(det.error_tail_))
+    assert all(np.isfinite(v) for v in det.best_validation_loss_.values())
+    # a window is skipped with more than half its values missing, not with half
+    assert _MAX_MISSING_SHARE == 0.5
+    windows = torch.zeros(3, 2, 4)
+    windows[1, :, :2] = float("nan")         # half missing: kept
+    windows[2, 0, :] = windows[2, 1, :3] = float("nan")
+    assert _skipped(windows).tolist() == [False, False, True]
+    # the VAE's loss leaves missing values out, whatever they are filled with
+    x, rec = torch.randn(1, 2, 4), torch.randn(1, 2, 4)
+    observed = torch.ones_like(x, dtype=torch.bool)
+    observed[0, 1, 2] = False
+    other = x.clone()
+    other[0, 1, 2] = 100.0
+    mean, std = torch.zeros(1, 2), torch.ones(1, 2)
+    assert _negative_elbo(x, rec, mean, std, 0.1, observed) == _negative_elbo(
+        other, rec, mean, std, 0.1, observed)
