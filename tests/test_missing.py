@@ -210,7 +210,7 @@ def test_statistics_and_the_skip_rule():
     import torch
 
     from skvaelstm._model._vae import _negative_elbo
-    from skvaelstm._scoring._missing import _MAX_MISSING_SHARE, _skipped
+    from skvaelstm._scoring._missing import _MAX_MISSING_SHARE, _skipped, _skipped_starts
 
     X = seasonal(1500, period=20, n_channels=2)
     X[np.random.default_rng(0).random(X.shape) < 0.05] = np.nan
@@ -227,6 +227,8 @@ def test_statistics_and_the_skip_rule():
     windows[1, :, :2] = float("nan")         # half missing: kept
     windows[2, 0, :] = windows[2, 1, :3] = float("nan")
     assert _skipped(windows).tolist() == [False, False, True]
+    rows = torch.from_numpy(X[1380:1460].astype(np.float32))    # training counts rows
+    np.testing.assert_array_equal(_skipped_starts(rows, 5), _skipped(rows.unfold(0, 5, 1)))
     # the VAE's loss leaves missing values out, whatever they are filled with
     x, rec = torch.randn(1, 2, 4), torch.randn(1, 2, 4)
     observed = torch.ones_like(x, dtype=torch.bool)

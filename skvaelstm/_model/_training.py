@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
-from .._scoring._missing import _MAX_MISSING_SHARE, _skipped
+from .._scoring._missing import _MAX_MISSING_SHARE, _skipped_starts
 from .._scoring._windows import _sequence_indices
 from ..exceptions import InputError
 from ._vae import _negative_elbo
@@ -201,28 +201,30 @@ def _fit_vae(vae, series, split, window_size, sigma, generator, common):
     """
     W = window_size
     masked = bool(torch.isnan(series).any())
-    train = _kept_windows(series[:split].unfold(0, W, 1), "training")
+    train, kept = _kept_windows(series[:split], W, masked, "training")
 
     def batch_loss(index):
-        x, observed = _masked(train[index], masked)
+        x, observed = _masked(train[kept[index] if masked else index], masked)
         reconstruction, mean, std = vae(x, generator)
         return _negative_elbo(x, reconstruction, mean, std, sigma, observed)
 
     validation = None
     if split < len(series):
-        held_out = _kept_windows(series[split:].unfold(0, W, 1), "validation")
+        held_out, held_kept = _kept_windows(series[split:], W, masked, "validation")
 
         def validation():
             # deterministic (z = mean), so early stopping is not driven by noise
             total = 0.0
-            for i in range(0, len(held_out), _EVAL_CHUNK):
-                x, observed = _masked(held_out[i:i + _EVAL_CHUNK], masked)
+            for i in range(0, len(held_kept), _EVAL_CHUNK):
+                chunk = held_kept[i:i + _EVAL_CHUNK]
+                x, observed = _masked(held_out[chunk] if masked else held_out[i:i + len(chunk)],
+                                      masked)
                 mean, std = vae.encoder(x)
                 loss = _negative_elbo(x, vae.decoder(mean), mean, std, sigma, observed)
                 total += loss.item() * len(x)
-            return total / len(held_out)
+            return total / len(held_kept)
 
-    return _fit_stage(vae, batch_loss, len(train), validation, stage="VAE",
+    return _fit_stage(vae, batch_loss, len(kept), validation, stage="VAE",
                       betas=_VAE_BETAS, **common)
 
 
@@ -272,14 +274,16 @@ def _too_few(what, kind):
         "fit on rows with fewer gaps, or a longer series.")
 
 
-def _kept_windows(windows, kind):
-    """The windows that are not skipped for missing values (all without NaN)."""
-    if not bool(torch.isnan(windows).any()):
-        return windows
-    kept = windows[~_skipped(windows)]
+def _kept_windows(rows, window_size, masked, kind):
+    """The stride-1 windows of ``rows`` (a view) and the indices (a tensor) of those
+    not skipped for missing values (all, without NaN)."""
+    windows = rows.unfold(0, window_size, 1)
+    if not masked:
+        return windows, torch.arange(len(windows), device=rows.device)
+    kept = torch.nonzero(~_skipped_starts(rows, window_size)).flatten()
     if len(kept) == 0:
         raise _too_few("window", kind)
-    return kept
+    return windows, kept
 
 
 def _kept_sequences(codes, sequences, kind):

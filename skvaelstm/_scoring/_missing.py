@@ -42,6 +42,15 @@ def _skipped(windows):
     return missing > _MAX_MISSING_SHARE * windows.shape[1] * windows.shape[2]
 
 
+def _skipped_starts(rows, window_size):
+    """``_skipped`` of every stride-1 window of the rows (n, channels), from the
+    rows' missing counts (no window is materialised)."""
+    missing = torch.isnan(rows).sum(dim=1)
+    running = torch.cat([missing.new_zeros(1), missing.cumsum(0)])
+    in_window = running[window_size:] - running[:-window_size]
+    return in_window > _MAX_MISSING_SHARE * rows.shape[1] * window_size
+
+
 def _filled(values):
     """``values`` with NaN replaced by 0 (standardised units: the channel mean).
 

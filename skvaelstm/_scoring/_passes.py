@@ -47,12 +47,17 @@ def _encode(vae, windows):
     training (the LSTM's inputs) and scoring."""
     if len(windows) == 0:
         return windows.new_empty(0, vae.encoder.mean.out_features)
+    return _batch_invariant(lambda group: _means(vae, group), windows)
+
+
+def _means(vae, windows):
+    """The encoder's means of one group of windows. Missing values (``_missing``):
+    fed as 0, the channel mean, as Donut does; a window with more than half its
+    values missing gets no code (NaN). Checked per group, so that a long series
+    is never copied whole."""
     if not _has_nan(windows):
-        return _batch_invariant(lambda x: vae.encoder(x)[0], windows)
-    # missing values (``_missing``): fed as 0, the channel mean, as Donut does;
-    # a window with more than half its values missing gets no code (NaN)
-    return _nan_where(lambda x: _batch_invariant(lambda y: vae.encoder(y)[0], x),
-                      _filled(windows), _skipped(windows))
+        return vae.encoder(windows)[0]
+    return _nan_where(lambda x: vae.encoder(x)[0], _filled(windows), _skipped(windows))
 
 
 def _decode(vae, codes):
