@@ -35,6 +35,8 @@ class _OutlierScores:
         Returns
         -------
         scores : ndarray of shape (n_samples,), dtype float64
+            With ``missing="mask"``, NaN for the rows that have no score (no
+            observed value in any window around them; see ``missing``).
         """
         check_is_fitted(self)
         self._validate_params()  # parameters may have been set after fit
@@ -65,7 +67,9 @@ class _OutlierScores:
         -------
         scores : ndarray of shape (n_samples, n_features_in_), dtype float64
             The lower, the more a channel made the row abnormal. With one
-            channel, the column is ``score_samples(X)``.
+            channel, the column is ``score_samples(X)``. With ``missing="mask"``
+            a channel missing in a row has no part of that row's error in a
+            window (parts of rows without a score are NaN).
         """
         check_is_fitted(self)
         self._validate_params()
