@@ -151,8 +151,9 @@ def test_nan_is_refused_unless_masked_and_infinity_always(holed_channels):
 def test_too_many_missing_values_are_refused_by_name():
     X = seasonal(300, n_channels=2)
     X[:, 1] = np.nan
-    with pytest.raises(InputError, match=r"no observed value in channel\(s\) \[1\]"):
-        VAELSTMDetector(**MASK).fit(X)
+    for window_size in (4, "auto"):
+        with pytest.raises(InputError, match=r"no observed value in channel\(s\) \[1\]"):
+            VAELSTMDetector(**{**MASK, "window_size": window_size}).fit(X)
     X = seasonal(300)
     X[::2] = np.nan                  # every window half missing ...
     X[1::4] = np.nan                 # ... and more

@@ -34,8 +34,12 @@ def _window_for(params, X):
     """The window ``fit`` uses with ``params`` on the rows ``X``."""
     if params["window_size"] != "auto":
         return params["window_size"]
-    if np.isnan(X).any():   # missing values: the period of the series filled with the mean
-        X = np.where(np.isnan(X), np.nanmean(X, axis=0), X)
+    observed = ~np.isnan(X)
+    if not observed.all():  # missing values: the period of the series filled with the mean
+        # (a channel without any observed value: 0; _standardisation refuses it)
+        count = observed.sum(axis=0)
+        fill = np.where(observed, X, 0.0).sum(axis=0) / np.maximum(count, 1)
+        X = np.where(observed, X, fill)
     return _auto_window_size(X, params["n_windows"], params["early_stopping"],
                              params["validation_fraction"])
 
