@@ -1,6 +1,7 @@
 """missing="mask": NaN values are masked in fit and scoring (Donut), never scored high."""
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -239,3 +240,39 @@ def test_statistics_and_the_skip_rule():
     mean, std = torch.zeros(1, 2), torch.ones(1, 2)
     assert _negative_elbo(x, rec, mean, std, 0.1, observed) == _negative_elbo(
         other, rec, mean, std, 0.1, observed)
+
+
+def test_any_pattern_of_missing_values_scores_or_is_refused_by_name():
+    # the contract of test_robustness.py, with NaN: scores (NaN for rows without
+    # one, never infinite), labels +1/-1 and stream = batch, or a ValueError
+    # naming the problem; never another exception
+    rng = np.random.default_rng(1)
+    refusals = ("too many missing values", "no observed value")
+    for _ in range(25):
+        n, C = int(rng.integers(20, 200)), int(rng.integers(1, 4))
+        X = seasonal(n, period=19, n_channels=C, seed=int(rng.integers(1000)))
+        kind = rng.integers(3)
+        if kind == 0:
+            X[rng.random(X.shape) < rng.random()] = np.nan
+        elif kind == 1:
+            start = int(rng.integers(n))
+            X[start:start + int(rng.integers(1, n))] = np.nan
+        else:
+            X[rng.random(n) < rng.random(), int(rng.integers(C))] = np.nan
+        aggregation = str(rng.choice(["window_max", "trailing_mean", "newest"]))
+        params = {**MASK, "max_iter": 1, "early_stopping": bool(rng.integers(2)),
+                  "score_aggregation": aggregation,
+                  "error_source": "prediction" if aggregation == "newest" else "both"}
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)   # short data shrinks fit
+                det = VAELSTMDetector(**params).fit(X)
+        except ValueError as exc:
+            assert any(text in str(exc) for text in refusals), exc
+            continue
+        scores = det.score_samples(X)
+        assert scores.shape == (n,) and not np.isinf(scores).any()
+        assert np.isfinite(det.offset_) and set(det.predict(X).tolist()) <= {-1, 1}
+        live = StreamScorer(det)
+        streamed = np.concatenate([live.update(X[i:i + 7]).scores for i in range(0, n, 7)])
+        np.testing.assert_array_equal(streamed, scores[:len(streamed)])

@@ -235,7 +235,6 @@ def _fit_lstm(lstm, codes, split, window_size, n_windows, common):
     as target, is skipped; scoring predicts nothing from such a context either.
     """
     W = window_size
-    device = codes.device
     train_seq = _kept_sequences(codes, _sequence_indices(split, W, n_windows), "training")
 
     def batch_loss(index):
@@ -268,10 +267,13 @@ def _masked(x, masked):
 
 
 def _too_few(what, kind):
-    return InputError(
-        f"too many missing values: no {kind} {what} has at most "
-        f"{_MAX_MISSING_SHARE:.0%} of its values missing (windows with more are skipped); "
-        "fit on rows with fewer gaps, or a longer series.")
+    rule = (f"has at most {_MAX_MISSING_SHARE:.0%} of its values missing" if what == "window"
+            else f"is free of windows with more than {_MAX_MISSING_SHARE:.0%} of their "
+            "values missing")
+    hint = ("; set early_stopping=False to train on all rows, or raise validation_fraction"
+            if kind == "validation" else "")
+    return InputError(f"too many missing values: no {kind} {what} {rule} (others are "
+                      f"skipped); fit on rows with fewer gaps, or more rows{hint}.")
 
 
 def _kept_windows(rows, window_size, masked, kind):
