@@ -39,6 +39,7 @@ from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
 from ._model._scaling import _standardise
+from ._model._scores import _scores_finite
 from ._model._threads import _torch_threads
 from ._model._threshold import _PeaksOverThreshold
 from ._model._validation import _validate
@@ -217,7 +218,7 @@ class StreamScorer:
                 scored.append(-errors)           # scores: the lower, the more abnormal
         scores = np.concatenate(scored) if scored else np.empty((0, 1))
         pending = -pending
-        if not np.all(np.isfinite(scores)) or not np.all(np.isfinite(pending)):
+        if not _scores_finite(det, scores, pending):
             raise InputError("the scores of these rows are not finite: the networks overflow "
                              "on them (values far outside the training data); the scorer "
                              "is unchanged.")

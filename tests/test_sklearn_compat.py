@@ -32,6 +32,14 @@ def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
 
+# missing="mask" declares allow_nan (scikit-learn then leaves out its check that NaN
+# is refused): every other check holds as well
+@parametrize_with_checks([clone(CHECKED).set_params(missing="mask")],
+                         expected_failed_checks=lambda est: EXPECTED_FAILED)
+def test_sklearn_estimator_checks_with_missing_values_masked(estimator, check):
+    check(estimator)
+
+
 def _anomaly_ap(y_true, score):
     return average_precision_score(np.asarray(y_true) == -1, -np.asarray(score))
 

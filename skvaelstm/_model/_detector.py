@@ -104,6 +104,25 @@ class VAELSTMDetector(_DevicePortablePickle, _Fitting, _Threshold, _OutlierScore
         ``"geometric"``). For one channel every rule gives the same score.
         A scoring option: no refit needed, but ``offset_`` belongs to the rule
         of ``fit``. The rules and their ``channel_scores`` parts: README.
+    missing : {"error", "mask"}, default="error"
+        What NaN values (missing points) do. ``"error"``: ``fit`` and scoring
+        refuse them, and every score is what it was before the option existed
+        (the default, so that a gap never passes unnoticed). ``"mask"``: they
+        are masked as Donut (Xu et al., WWW 2018) does: standardisation uses
+        the observed values, the VAE reads a missing value as the channel
+        mean and leaves it out of its loss, and windows with more than half
+        their values missing are skipped (not trained on, not encoded, not
+        predicted from; the pooled options compare a window without a
+        prediction with its reconstruction). A row's error in a window
+        combines its observed channels only; a row missing in every channel
+        takes its score from the observed rows of its windows (the pooled
+        options pool only rows with an error), so it is never high for being
+        missing. A row with no error in any window around it (deep in a gap
+        longer than about 1.5 windows; under the per-row options, a fully
+        missing row, or one whose windows have no prediction) gets NaN: not
+        scored, labelled +1 by ``predict``; ``offset_`` is a percentile of the
+        scored training rows. Infinities are refused either way. Without NaN,
+        ``"mask"`` gives the scores of ``"error"`` bit for bit.
     contamination : "auto", float or "pot", default="auto"
         The rule that sets the threshold ``offset_`` from the scores of the
         training rows (kept in ``train_scores_``; ``set_threshold`` applies
@@ -317,6 +336,7 @@ class VAELSTMDetector(_DevicePortablePickle, _Fitting, _Threshold, _OutlierScore
         "score_aggregation": [StrOptions(set(PER_ROW + POOLED))],
         "error_source": [StrOptions(set(SOURCES))],
         "channel_combination": [StrOptions(set(COMBINATIONS))],
+        "missing": [StrOptions({"error", "mask"})],
         "contamination": [StrOptions({"auto", "pot"}), Interval(Real, 0, 0.5, closed="right")],
         "pot_risk": [Interval(Real, 0, 1, closed="neither")],
         "pot_level": [Interval(Real, 0, 1, closed="neither")],
@@ -336,7 +356,8 @@ class VAELSTMDetector(_DevicePortablePickle, _Fitting, _Threshold, _OutlierScore
 
     def __init__(self, *, window_size=48, code_size=6, n_windows=12, vae_hidden_size=64,
                  lstm_hidden_size=16, sigma=0.1, score_aggregation="window_max",
-                 error_source="both", channel_combination="geometric", contamination="auto",
+                 error_source="both", channel_combination="geometric", missing="error",
+                 contamination="auto",
                  pot_risk=1e-4, pot_level=0.98, max_iter=20, batch_size=256,
                  learning_rate="cosine", learning_rate_init=1e-2,
                  early_stopping=True, validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
@@ -350,6 +371,7 @@ class VAELSTMDetector(_DevicePortablePickle, _Fitting, _Threshold, _OutlierScore
         self.score_aggregation = score_aggregation
         self.error_source = error_source
         self.channel_combination = channel_combination
+        self.missing = missing
         self.contamination = contamination
         self.pot_risk = pot_risk
         self.pot_level = pot_level
@@ -388,4 +410,9 @@ class VAELSTMDetector(_DevicePortablePickle, _Fitting, _Threshold, _OutlierScore
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = self.missing == "mask"
+        return tags
 

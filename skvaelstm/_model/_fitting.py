@@ -101,6 +101,12 @@ def _window_for(params, X):
     """The window ``fit`` uses with ``params`` on the rows ``X``."""
     if params["window_size"] != "auto":
         return params["window_size"]
+    observed = ~np.isnan(X)
+    if not observed.all():  # missing values: the period of the series filled with the mean
+        # (a channel without any observed value: 0; _standardisation refuses it)
+        count = observed.sum(axis=0)
+        fill = np.where(observed, X, 0.0).sum(axis=0) / np.maximum(count, 1)
+        X = np.where(observed, X, fill)
     return _auto_window_size(X, params["n_windows"], params["early_stopping"],
                              params["validation_fraction"])
 
@@ -172,10 +178,14 @@ def _fit_model(params, X, names=None):
                  p["error_source"], error_scale, combination=p["channel_combination"],
                  error_tail=error_tail)
     scores = -_score_rows(spec, Z, _already_standardised, codes)[:, 0]
-    if not np.all(np.isfinite(scores)):
+    # NaN: rows without a score for missing values (missing="mask" only)
+    if not np.all(np.isfinite(scores) | (np.isnan(scores) & (p["missing"] == "mask"))):
         raise FloatingPointError(
             "the trained networks give non-finite scores on the training data; lower "
             "learning_rate_init or check the input for extreme values.")
+    if np.isnan(scores).all():
+        raise InputError("too many missing values: no training row has a score (no "
+                         "window around any row holds enough observed values).")
     histories = {"vae": vae_history, "lstm": lstm_history}
     fitted = {
         "window_size_": W, "n_windows_": n_windows, "validation_rows_": n_samples - split,

@@ -37,10 +37,20 @@ def _standardisation(X):
       values of 1e14;
     - deviations below ~1e-154 underflow when squared, so tiny channels are
       measured in units of their largest deviation.
+
+    Missing values (NaN, ``missing="mask"``): the statistics of the observed
+    values (``nanmean``, ``nanstd``); a channel without any is refused.
     """
+    missing = np.isnan(X).any()
+    if missing and np.isnan(X).all(axis=0).any():
+        empty = np.flatnonzero(np.isnan(X).all(axis=0)).tolist()
+        raise InputError(f"X has no observed value in channel(s) {empty} (all NaN): "
+                         "nothing to standardise or learn them with.")
+    mean_of, std_of, max_of = ((np.nanmean, np.nanstd, np.nanmax) if missing
+                               else (np.mean, np.std, np.max))
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):  # reported below
-        mean = X.mean(axis=0, dtype=np.float64)
-        scale = X.std(axis=0, dtype=np.float64)
+        mean = mean_of(X, axis=0, dtype=np.float64)
+        scale = std_of(X, axis=0, dtype=np.float64)
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(scale))):
         raise InputError(
             "X has values too large to standardise (the mean or standard deviation "
@@ -50,9 +60,9 @@ def _standardisation(X):
     if np.any(tiny):
         with np.errstate(under="ignore"):
             centred = np.asarray(X[:, tiny], dtype=np.float64) - mean[tiny]
-            peak = np.max(np.abs(centred), axis=0)
+            peak = max_of(np.abs(centred), axis=0)
             unit = np.where(peak > 0, peak, 1.0)
-            scale[tiny] = unit * (centred / unit).std(axis=0)
+            scale[tiny] = unit * std_of(centred / unit, axis=0)
     floor = np.maximum(10 * np.finfo(np.float64).eps * np.abs(mean), 1.0)
     flat = (scale <= _FLAT_SHARE * np.abs(mean)) & (scale < floor)
     scale[flat] = floor[flat]
@@ -74,10 +84,11 @@ def _flat_message(flat, names=None):
 
 
 def _standardise(X, mean, scale):
-    """``(X - mean) / scale`` as float32, refusing values float32 cannot hold."""
+    """``(X - mean) / scale`` as float32, refusing values float32 cannot hold
+    (NaN, missing values, stay NaN: the scoring engine masks them)."""
     with np.errstate(over="ignore"):  # overflow gives inf, refused below
         Z = (np.asarray(X, dtype=np.float64) - mean) / scale
-    if not np.all(np.abs(Z) < _MAX_STANDARDISED):
+    if np.any(np.abs(Z) >= _MAX_STANDARDISED):
         raise InputError(
             f"X has values more than {_MAX_STANDARDISED:.0e} training standard deviations "
             "from the training mean; they cannot be scored reliably."

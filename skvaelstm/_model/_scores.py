@@ -35,6 +35,8 @@ class _OutlierScores:
         Returns
         -------
         scores : ndarray of shape (n_samples,), dtype float64
+            With ``missing="mask"``, NaN for the rows that have no score (no
+            observed value in any window around them; see ``missing``).
         """
         check_is_fitted(self)
         self._validate_params()  # parameters may have been set after fit
@@ -65,7 +67,9 @@ class _OutlierScores:
         -------
         scores : ndarray of shape (n_samples, n_features_in_), dtype float64
             The lower, the more a channel made the row abnormal. With one
-            channel, the column is ``score_samples(X)``.
+            channel, the column is ``score_samples(X)``. With ``missing="mask"``
+            a channel missing in a row has no part of that row's error in a
+            window (parts of rows without a score are NaN).
         """
         check_is_fitted(self)
         self._validate_params()
@@ -79,7 +83,7 @@ class _OutlierScores:
         with _torch_threads(self.n_threads):
             errors = _score_rows(_Spec.of(self, parts=parts), X,
                                  lambda part: _standardise(part, self.mean_, self.scale_))
-        return _finite(errors)
+        return _finite(errors, getattr(self, "missing", "error") == "mask")
 
     def _check_score_rows(self, X):
         _check_scoring_options(self.score_aggregation, self.error_source)
@@ -138,9 +142,18 @@ class _OutlierScores:
         return self._scored(X)[2]
 
 
-def _finite(scores):
-    if not np.all(np.isfinite(scores)):  # never hand out NaN or infinite scores
+def _finite(scores, missing_allowed=False):
+    """``scores``, refusing infinite ones, and NaN unless ``missing="mask"``,
+    where NaN says that a row has no score (no observed value in the windows
+    around it: ``_scoring._missing``)."""
+    if not np.all(np.isfinite(scores) | (np.isnan(scores) & missing_allowed)):
         raise InputError(
             "the scores of X are not finite: the networks overflow on it (X is far "
             "outside the training data, or the model's weights are damaged).")
     return scores
+
+
+def _scores_finite(detector, *arrays):
+    """Whether every value of ``arrays`` is a score ``_finite`` would hand out."""
+    allowed = getattr(detector, "missing", "error") == "mask"
+    return all(np.all(np.isfinite(a) | (np.isnan(a) & allowed)) for a in arrays)

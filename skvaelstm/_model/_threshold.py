@@ -41,9 +41,15 @@ _RULE = ("contamination", "pot_risk", "pot_level")
 
 
 def _offset(scores, contamination, pot_risk, pot_level):
-    """``offset_`` of the training ``scores`` (higher = more normal) by the rule."""
+    """``offset_`` of the training ``scores`` (higher = more normal) by the rule;
+    rows without a score (NaN: missing values, ``missing="mask"``) do not count."""
+    scores = np.asarray(scores, dtype=np.float64)
+    scores = scores[~np.isnan(scores)]
+    if scores.size == 0:
+        raise InputError("no training row has a score (every row lies in missing values): "
+                         "no threshold can be derived.")
     if contamination == "pot":
-        return -_pot(-np.asarray(scores, dtype=np.float64), pot_risk, pot_level)["threshold"]
+        return -_pot(-scores, pot_risk, pot_level)["threshold"]
     share = _AUTO_CONTAMINATION if contamination == "auto" else contamination
     return float(np.percentile(scores, 100.0 * share))
 

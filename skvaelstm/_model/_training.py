@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from sklearn.utils import check_random_state
 
+from .._scoring._missing import _MAX_MISSING_SHARE, _skipped_starts
 from .._scoring._windows import _sequence_indices
 from ..exceptions import InputError
 from ._vae import _negative_elbo
@@ -192,38 +193,49 @@ def _seed(random_state):
 
 
 def _fit_vae(vae, series, split, window_size, sigma, generator, common):
-    """Stage 1: the VAE on all stride-1 windows of the training rows."""
+    """Stage 1: the VAE on all stride-1 windows of the training rows.
+
+    Missing values (NaN): windows with more than ``_MAX_MISSING_SHARE`` of their
+    values missing are skipped (as in scoring); the others are fed with 0 (the
+    channel mean) where values are missing, which the loss leaves out (Donut).
+    """
     W = window_size
-    train = series[:split].unfold(0, W, 1)
+    masked = bool(torch.isnan(series).any())
+    train, kept = _kept_windows(series[:split], W, masked, "training")
 
     def batch_loss(index):
-        x = train[index]
+        x, observed = _masked(train[kept[index] if masked else index], masked)
         reconstruction, mean, std = vae(x, generator)
-        return _negative_elbo(x, reconstruction, mean, std, sigma)
+        return _negative_elbo(x, reconstruction, mean, std, sigma, observed)
 
     validation = None
     if split < len(series):
-        held_out = series[split:].unfold(0, W, 1)
+        held_out, held_kept = _kept_windows(series[split:], W, masked, "validation")
 
         def validation():
             # deterministic (z = mean), so early stopping is not driven by noise
             total = 0.0
-            for i in range(0, len(held_out), _EVAL_CHUNK):
-                x = held_out[i:i + _EVAL_CHUNK]
+            for i in range(0, len(held_kept), _EVAL_CHUNK):
+                chunk = held_kept[i:i + _EVAL_CHUNK]
+                x, observed = _masked(held_out[chunk] if masked else held_out[i:i + len(chunk)],
+                                      masked)
                 mean, std = vae.encoder(x)
-                loss = _negative_elbo(x, vae.decoder(mean), mean, std, sigma)
+                loss = _negative_elbo(x, vae.decoder(mean), mean, std, sigma, observed)
                 total += loss.item() * len(x)
-            return total / len(held_out)
+            return total / len(held_kept)
 
-    return _fit_stage(vae, batch_loss, len(train), validation, stage="VAE",
+    return _fit_stage(vae, batch_loss, len(kept), validation, stage="VAE",
                       betas=_VAE_BETAS, **common)
 
 
 def _fit_lstm(lstm, codes, split, window_size, n_windows, common):
-    """Stage 2: the LSTM on the latent means ``codes`` of all windows (frozen VAE)."""
+    """Stage 2: the LSTM on the latent means ``codes`` of all windows (frozen VAE).
+
+    Missing values: a sequence holding a skipped window (NaN code), as context or
+    as target, is skipped; scoring predicts nothing from such a context either.
+    """
     W = window_size
-    device = codes.device
-    train_seq = torch.from_numpy(_sequence_indices(split, W, n_windows)).to(device)
+    train_seq = _kept_sequences(codes, _sequence_indices(split, W, n_windows), "training")
 
     def batch_loss(index):
         sequences = codes[train_seq[index]]
@@ -235,8 +247,8 @@ def _fit_lstm(lstm, codes, split, window_size, n_windows, common):
         # the tail may be shorter than a full sequence: the LSTM is trained
         # on every prefix length, so shorter sequences are valid inputs.
         k = min(n_windows, n_held_out // W)
-        held_out = codes[torch.from_numpy(
-            split + _sequence_indices(n_held_out, W, k)).to(device)]
+        held_out = codes[_kept_sequences(codes, split + _sequence_indices(n_held_out, W, k),
+                                         "validation")]
 
         def validation():
             return torch.nn.functional.mse_loss(
@@ -244,3 +256,43 @@ def _fit_lstm(lstm, codes, split, window_size, n_windows, common):
 
     return _fit_stage(lstm, batch_loss, len(train_seq), validation, stage="LSTM",
                       betas=_LSTM_BETAS, **common)
+
+
+def _masked(x, masked):
+    """Windows with NaN filled by 0 and where values are observed (None without NaN)."""
+    if not masked:
+        return x, None
+    observed = ~torch.isnan(x)
+    return torch.where(observed, x, torch.zeros((), dtype=x.dtype)), observed
+
+
+def _too_few(what, kind):
+    rule = (f"has at most {_MAX_MISSING_SHARE:.0%} of its values missing" if what == "window"
+            else f"is free of windows with more than {_MAX_MISSING_SHARE:.0%} of their "
+            "values missing")
+    hint = ("; set early_stopping=False to train on all rows, or raise validation_fraction"
+            if kind == "validation" else "")
+    return InputError(f"too many missing values: no {kind} {what} {rule} (others are "
+                      f"skipped); fit on rows with fewer gaps, or more rows{hint}.")
+
+
+def _kept_windows(rows, window_size, masked, kind):
+    """The stride-1 windows of ``rows`` (a view) and the indices (a tensor) of those
+    not skipped for missing values (all, without NaN)."""
+    windows = rows.unfold(0, window_size, 1)
+    if not masked:
+        return windows, torch.arange(len(windows), device=rows.device)
+    kept = torch.nonzero(~_skipped_starts(rows, window_size)).flatten()
+    if len(kept) == 0:
+        raise _too_few("window", kind)
+    return windows, kept
+
+
+def _kept_sequences(codes, sequences, kind):
+    """Indices (a tensor) of the sequences without a skipped window (NaN code)."""
+    index = torch.from_numpy(sequences).to(codes.device)
+    if len(index) and bool(torch.isnan(codes).any()):
+        index = index[~torch.isnan(codes[index]).flatten(1).any(dim=1)]
+        if len(index) == 0:
+            raise _too_few("LSTM sequence", kind)
+    return index

@@ -123,16 +123,23 @@ class _VAE(nn.Module):
         return self.decoder(mean + std * noise), mean, std
 
 
-def _negative_elbo(x, reconstruction, mean, std, sigma):
+def _negative_elbo(x, reconstruction, mean, std, sigma, observed=None):
     """Gaussian-likelihood negative ELBO per window element, averaged over the batch.
 
     The reference minimised ``SSE / (4 sigma^2) + KL`` with a constant ``2 pi``
     (``codes/base.py`` of the reference code); this is the textbook ``SSE / (2 sigma^2) + KL``
     without constants, divided by the window size so that losses (and ``tol``)
     do not scale with ``window_size * n_channels``.
+
+    ``observed`` (bool, as ``x``), for missing values: the SSE sums the observed
+    elements only, as Donut's modified ELBO leaves missing points out of the
+    likelihood (they are fed as 0, the channel mean, and never learned).
     """
     n_elements = x.shape[1] * x.shape[2]
-    sse = (x - reconstruction).square().sum(dim=(1, 2))
+    squared = (x - reconstruction).square()
+    if observed is not None:
+        squared = squared * observed
+    sse = squared.sum(dim=(1, 2))
     kl = 0.5 * (mean.square() + std.square() - 2.0 * std.log() - 1.0).sum(dim=1)
     return ((sse / (2.0 * sigma**2) + kl) / n_elements).mean()
 

@@ -188,11 +188,13 @@ def _advance(spec, state, Z_new, codes=None):
                                     predicted_start, warmup)
     else:
         if j_hi >= lo:
-            errors = _source_errors(
-                windows[lo - z0:j_hi - z0 + 1],
-                predicted[lo - predicted_start:j_hi - predicted_start + 1]
-                if spec.predict else None,
-                decoded[2] if spec.reconstruct else None, spec.combinations, spec.parts)
+            guesses = (predicted[lo - predicted_start:j_hi - predicted_start + 1]
+                       if spec.predict else None)
+            rebuilt = (decoded[2] if spec.reconstruct else _stand_ins(
+                vae, guesses, all_codes[lo - codes_start:j_hi - codes_start + 1]))
+            errors = _source_errors(windows[lo - z0:j_hi - z0 + 1], guesses, rebuilt,
+                                    spec.combinations, spec.parts,
+                                    stand_in=not spec.reconstruct)
             new_errors = _pool(errors, spec.aggregation)
         else:
             new_errors = np.empty((0, spec.columns))
@@ -237,10 +239,17 @@ def _per_row(spec, n_scored, Z, z0, N, predicted, predicted_start, warmup):
         errors = _window_errors(windows, predicted[s0 - predicted_start:],
                                 spec.combinations[0], spec.parts)
         out = np.full((N - s0, spec.columns), -np.inf if aggregation == "max" else 0.0)
-        _accumulate_row_errors(errors, 0, aggregation, out)
+        # missing values: windows without an error for a row are left out of its
+        # mean and max; a row without any keeps no score (NaN)
+        counts = np.zeros(N - s0) if np.isnan(errors[:, :, 0]).any() else None
+        _accumulate_row_errors(errors, 0, aggregation, out, counts)
         new = out[lo - s0:]
         if aggregation == "mean":
-            new = new / _coverage(np.arange(lo, N), W)[:, None]
+            with np.errstate(invalid="ignore"):
+                new = new / (_coverage(np.arange(lo, N), W) if counts is None
+                             else counts[lo - s0:])[:, None]
+        elif aggregation == "max":
+            new = np.where(np.isinf(new[:, :1]) & (new[:, :1] < 0), np.nan, new)
         scores.append(new)
     return np.concatenate(scores), N
 
@@ -274,3 +283,16 @@ def _pooled_rows(spec, n_scored, N, warmup, window_errors, errors_start):
         scores.append(values[max(n_scored, first) - s0:done - s0])
         pending = values[done - s0:]
     return np.concatenate(scores), done, pending
+
+
+def _stand_ins(vae, predicted, codes):
+    """``error_source="prediction"``, pooled: the reconstructions of the windows
+    without a prediction (missing values: their context holds a skipped window),
+    NaN for the others; None when every window has one (always without NaN). As
+    the warm-up rows get window 0's reconstruction: a measured value, not a fill."""
+    none = torch.isnan(predicted).flatten(1).all(dim=1)
+    if not bool(none.any()):
+        return None
+    rebuilt = torch.full_like(predicted, float("nan"))
+    rebuilt[none] = _decode(vae, codes[none])
+    return rebuilt

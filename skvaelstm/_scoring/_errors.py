@@ -32,6 +32,11 @@ the rule. With ``C`` channels:
 
 Every later step of the score treats the parts as it treats the error
 (``_pooling``), so a row's parts add up to its score.
+
+Missing values (``missing="mask"``, see ``_missing``): every rule combines a
+row's observed channels only, as if the row had only those (``C`` their count;
+``"common_scale"`` sums their typical errors); a missing channel's part is 0;
+a row with no observed channel has no error (NaN).
 """
 
 from dataclasses import dataclass
@@ -39,6 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ._missing import _has_nan, _observed_sum
 from ._passes import _decode, _predict_codes
 
 # Validation windows behind ``error_scale``: evenly spaced, at most this many
@@ -103,6 +109,9 @@ def _combined(errors, combination):
     if combination.rule != "geometric":
         return _channel_sum(_terms(errors, combination))
     logs = torch.log1p(errors / scale[:, None])
+    if _has_nan(logs):            # the mean over the observed channels
+        total, count = _observed_sum(logs)
+        return torch.expm1(total / count).cpu().double().numpy()
     return torch.expm1(_channel_sum(logs) / logs.shape[1]).cpu().double().numpy()
 
 
@@ -118,6 +127,10 @@ def _geometric_float64(values):
     """``exp(mean_c log(1 + v_c)) - 1`` of (n, C, W) float64 values, (n, W), and
     the logs (the shares of the parts)."""
     logs = np.log1p(values)
+    if _has_nan(logs):            # the mean over the observed channels
+        total, count = _observed_sum(logs)
+        with np.errstate(invalid="ignore"):
+            return np.expm1(total / count), np.where(np.isnan(logs), 0.0, logs)
     return np.expm1(_channel_sum(logs) / values.shape[1]), logs
 
 
@@ -131,6 +144,8 @@ def _terms(errors, combination):
     """
     squared = errors.cpu().double().numpy()
     rule, C = combination.rule, squared.shape[1]
+    if _has_nan(squared):
+        return _observed_terms(squared, combination)
     if rule == "common_scale":
         return squared / float(np.sum(combination.scale))
     scaled = squared / combination.scale[:, None]
@@ -140,6 +155,33 @@ def _terms(errors, combination):
     # the k largest channels of each row (ties: the first channels), by a stable sort
     rank = np.argsort(np.argsort(-scaled, axis=1, kind="stable"), axis=1, kind="stable")
     return np.where(rank < k, scaled / k, 0.0)
+
+
+def _observed_terms(squared, combination):
+    """``_terms`` of squared differences with NaN (missing values): the rule over
+    each row's observed channels, 0 for the missing ones, NaN for every channel
+    of a row without an observed one. The divisors equal ``_terms``' for rows
+    with every channel observed, so those rows get ``_terms``' bits."""
+    rule, C = combination.rule, squared.shape[1]
+    missing = np.isnan(squared)
+    count = (~missing).sum(axis=1, keepdims=True).astype(np.float64)   # (n, 1, W)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if rule == "common_scale":
+            full = float(np.sum(combination.scale))
+            partial, _ = _observed_sum(np.where(missing, np.nan, combination.scale[:, None]))
+            terms = squared / np.where(count == C, full, partial[:, None])
+        else:
+            scaled = squared / combination.scale[:, None]
+            if rule == "mean":
+                terms = scaled / count
+            else:
+                k = np.minimum(1 if rule == "max" else min(_TOP_K, C), count)
+                ranked = np.where(missing, -np.inf, scaled)
+                rank = np.argsort(np.argsort(-ranked, axis=1, kind="stable"), axis=1,
+                                  kind="stable")
+                terms = np.where(rank < k, scaled / k, 0.0)
+    terms = np.where(missing, 0.0, terms)
+    return np.where(count == 0, np.nan, terms)
 
 
 def _channel_sum(terms):
@@ -177,16 +219,21 @@ def _window_errors(windows, decoded, combination, parts):
         scaled = (squared.cpu().double()
                   / torch.as_tensor(combination.scale, dtype=torch.float64)[:, None])
         logs = torch.log1p(scaled).numpy()
+        logs = np.where(np.isnan(logs), 0.0, logs)   # a missing channel's share: 0
     sums = logs.sum(axis=1, keepdims=True)
+    # equal shares when every e_c is 0: over the observed channels
+    observed = ~torch.isnan(squared).cpu().numpy()
     with np.errstate(invalid="ignore", divide="ignore"):
-        shares = np.where(sums > 0, logs / sums, 1.0 / logs.shape[1])
+        shares = np.where(sums > 0, logs / sums,
+                          observed / np.maximum(observed.sum(axis=1, keepdims=True), 1))
     return np.concatenate([total[:, :, None],
                            (total[:, None, :] * shares).transpose(0, 2, 1)], axis=2)
 
 
-def _source_errors(windows, predicted, reconstructed, combinations, parts):
+def _source_errors(windows, predicted, reconstructed, combinations, parts, stand_in=False):
     """``_window_errors`` against the prediction, the reconstruction, or the mean
-    of the two (whichever is not None); each in units of its own typical error."""
+    of the two (whichever is not None); each in units of its own typical error.
+    ``stand_in``: the reconstruction counts only where the prediction is missing."""
     errors = None
     if predicted is not None:
         errors = _window_errors(windows, predicted, combinations[0], parts)
@@ -194,6 +241,15 @@ def _source_errors(windows, predicted, reconstructed, combinations, parts):
         rebuilt = _window_errors(windows, reconstructed, combinations[1], parts)
         if errors is None:
             return rebuilt
+        no_prediction, no_rebuilt = np.isnan(errors[:, :, :1]), np.isnan(rebuilt[:, :, :1])
+        if stand_in:
+            return np.where(no_prediction, rebuilt, errors)
+        if no_prediction.any() or no_rebuilt.any():
+            # missing values: a window without a prediction (its context holds a
+            # skipped window) or without a reconstruction (skipped itself) is
+            # compared with the other alone
+            return np.where(no_prediction, rebuilt,
+                            np.where(no_rebuilt, errors, (errors + rebuilt) / 2.0))
         errors += rebuilt
         errors /= 2.0
     return errors
@@ -237,6 +293,8 @@ def _error_scale(vae, lstm, series, codes, *, window_size, n_windows, first_row,
             squared = (windows - decoded).square()
             values.append(squared.transpose(0, 1).reshape(squared.shape[1], -1)
                           .cpu().double())
+    if any(_has_nan(v) for v in values):  # missing values: the observed errors only
+        return _observed_error_scale(values, floor)
     levels = np.stack([v.median(dim=1).values.numpy() for v in values])
     floored = np.maximum(floor * np.median(levels, axis=1, keepdims=True),
                          np.finfo(np.float32).tiny)
@@ -245,6 +303,34 @@ def _error_scale(vae, lstm, series, codes, *, window_size, n_windows, first_row,
     for i, v in enumerate(values):
         scaled = v.numpy() / scale[i][:, None]
         q50, q90, q99 = np.quantile(scaled, [0.5, 0.9, 0.99], axis=1)
+        length = (q99 - q90) / np.log(10.0)
+        length = np.maximum(length, max(_TAIL_FLOOR * float(np.median(length)),
+                                        np.finfo(np.float32).tiny))
+        tails.append(np.stack([q50, length]))
+    return scale, np.stack(tails)
+
+
+def _observed_error_scale(values, floor):
+    """``_error_scale``'s levels and tails from the errors that are not NaN (rows
+    with a missing value, windows without a prediction or reconstruction)."""
+    values = [v.numpy() for v in values]
+    empty = [c for c in range(len(values[0]))
+             if not all(np.any(~np.isnan(v[c])) for v in values)]
+    if empty:
+        from ..exceptions import InputError
+
+        raise InputError(
+            f"channel(s) {empty} have no observed value in a scored window of the rows "
+            "behind error_scale_ (the validation tail; all training rows without early "
+            "stopping): too many missing values there to measure the typical error.")
+    levels = np.stack([np.nanmedian(v, axis=1) for v in values])
+    floored = np.maximum(floor * np.median(levels, axis=1, keepdims=True),
+                         np.finfo(np.float32).tiny)
+    scale = np.maximum(levels, floored)
+    tails = []
+    for i, v in enumerate(values):
+        scaled = v / scale[i][:, None]
+        q50, q90, q99 = np.nanquantile(scaled, [0.5, 0.9, 0.99], axis=1)
         length = (q99 - q90) / np.log(10.0)
         length = np.maximum(length, max(_TAIL_FLOOR * float(np.median(length)),
                                         np.finfo(np.float32).tiny))

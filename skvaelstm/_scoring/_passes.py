@@ -19,6 +19,7 @@ benchmarks/results/speed.md) and a one-row live update takes a few ms
 import numpy as np
 import torch
 
+from ._missing import _filled, _has_nan, _nan_where, _skipped
 from ._windows import _context_indices, _context_length
 
 _BATCH = 128
@@ -46,12 +47,26 @@ def _encode(vae, windows):
     training (the LSTM's inputs) and scoring."""
     if len(windows) == 0:
         return windows.new_empty(0, vae.encoder.mean.out_features)
-    return _batch_invariant(lambda x: vae.encoder(x)[0], windows)
+    return _batch_invariant(lambda group: _means(vae, group), windows)
+
+
+def _means(vae, windows):
+    """The encoder's means of one group of windows. Missing values (``_missing``):
+    fed as 0, the channel mean, as Donut does; a window with more than half its
+    values missing gets no code (NaN). Checked per group, so that a long series
+    is never copied whole."""
+    if not _has_nan(windows):
+        return vae.encoder(windows)[0]
+    return _nan_where(lambda x: vae.encoder(x)[0], _filled(windows), _skipped(windows))
 
 
 def _decode(vae, codes):
-    """Decoded windows (n, channels, window) of latent codes (n, code_size)."""
-    return _batch_invariant(vae.decoder, codes)
+    """Decoded windows (n, channels, window) of latent codes (n, code_size); a NaN
+    code (a skipped window, a missing prediction) decodes to a NaN window."""
+    if not _has_nan(codes):
+        return _batch_invariant(vae.decoder, codes)
+    return _nan_where(lambda x: _batch_invariant(vae.decoder, x), _filled(codes),
+                      torch.isnan(codes).any(dim=1))
 
 
 def _predict_codes(lstm, codes, starts, offset, window_size, n_windows):
@@ -67,6 +82,8 @@ def _predict_codes(lstm, codes, starts, offset, window_size, n_windows):
         selected = np.flatnonzero(lengths == k)
         index = _context_indices(starts[selected], int(k), window_size) - offset
         context = codes[torch.from_numpy(index).to(codes.device)]
-        predicted[torch.from_numpy(selected).to(codes.device)] = \
-            _batch_invariant(lstm, context)[:, -1]
+        # a context with a skipped window (NaN code) predicts nothing (NaN)
+        predicted[torch.from_numpy(selected).to(codes.device)] = _nan_where(
+            lambda x: _batch_invariant(lstm, x)[:, -1], _filled(context),
+            torch.isnan(context).flatten(1).any(dim=1))
     return predicted

@@ -8,9 +8,16 @@ column 0, so the parts always add up to the score. Sums add their terms in a
 fixed order (a row's windows oldest first, a window's rows in order): a row's
 score does not depend on how the windows were split into steps, which is what
 makes the live scorer equal batch scoring bit for bit.
+
+Missing values (``missing="mask"``): a row without an error in a window (NaN)
+is left out of that window's pool, a window without an error out of the mean
+over the windows covering a row; what has nothing left stays NaN. Left out
+means 0.0 added and not counted, so the other values keep their bits.
 """
 
 import numpy as np
+
+from ._missing import _no_error_rows
 
 
 def _pool(errors, aggregation):
@@ -20,16 +27,25 @@ def _pool(errors, aggregation):
     The mean adds the rows in order (numpy's pairwise sum would depend on the
     array's memory layout, and the live scorer pools one window at a time).
     """
+    none = _no_error_rows(errors)
     if aggregation.endswith("_max"):
-        at = errors[:, :, 0].argmax(axis=1)
-        return errors[np.arange(len(errors)), at]
+        at = np.where(none, -np.inf, errors[:, :, 0]).argmax(axis=1)
+        return errors[np.arange(len(errors)), at]   # NaN where no row has an error
+    if none.any():
+        values = np.where(none[:, :, None], 0.0, errors)
+        count = (~none).sum(axis=1).astype(np.float64)[:, None]
+        total = values[:, 0].copy()
+        for t in range(1, errors.shape[1]):
+            total += values[:, t]
+        with np.errstate(invalid="ignore"):
+            return total / count
     total = errors[:, 0].copy()
     for t in range(1, errors.shape[1]):
         total += errors[:, t]
     return total / errors.shape[1]
 
 
-def _accumulate_row_errors(errors, first_start, aggregation, out):
+def _accumulate_row_errors(errors, first_start, aggregation, out, counts=None):
     """Fold per-position errors of predicted windows into per-row statistics.
 
     Parameters
@@ -46,6 +62,10 @@ def _accumulate_row_errors(errors, first_start, aggregation, out):
         the most recent context.
     out : ndarray of shape (n_rows, n_columns)
         Updated in place.
+    counts : ndarray of shape (n_rows,), optional
+        ``"mean"``: incremented by the windows that give a row an error (NaN
+        errors are then left out of the sum); divide by it instead of
+        ``_coverage``.
     """
     n_pred, window_size = errors.shape[:2]
     if aggregation == "newest":
@@ -61,6 +81,10 @@ def _accumulate_row_errors(errors, first_start, aggregation, out):
             continue
         column = errors[: hi - lo, t]
         if aggregation == "mean":
+            if counts is not None:
+                has = ~np.isnan(column[:, 0])
+                counts[lo:hi] += has
+                column = np.where(has[:, None], column, 0.0)
             out[lo:hi] += column
         else:
             rows = out[lo:hi]
@@ -91,11 +115,20 @@ def _covering_mean(values, first, last, window_size, block=1 << 16):
         offset = s_lo - (lo - W + 1)
         padded[offset:offset + s_hi - s_lo + 1] = values[s_lo:s_hi + 1]
         total = np.zeros((hi - lo,) + values.shape[1:])
-        for k in range(W):
-            total += padded[k:k + hi - lo]
         rows = np.arange(lo, hi)
         count = np.minimum(rows, last) - np.maximum(rows - W + 1, first) + 1
-        values[lo:hi] = total / count.reshape((-1,) + (1,) * (values.ndim - 1))
+        none = np.isnan(padded if padded.ndim == 1 else padded[:, 0])
+        if none.any():   # windows without an error: left out of sum and count
+            padded = np.where(none.reshape((-1,) + (1,) * (padded.ndim - 1)), 0.0, padded)
+            has = ~none
+            has[:offset] = has[offset + s_hi - s_lo + 1:] = False   # the zero padding
+            count = np.zeros(hi - lo)
+            for k in range(W):
+                count += has[k:k + hi - lo]
+        for k in range(W):
+            total += padded[k:k + hi - lo]
+        with np.errstate(invalid="ignore"):
+            values[lo:hi] = total / count.reshape((-1,) + (1,) * (values.ndim - 1))
 
 
 def _coverage(rows, window_size):
