@@ -132,7 +132,9 @@ def test_channel_scores_add_up_with_nan(holed_channels, three_channel_model, com
                                      {"score_aggregation": "max", "error_source": "prediction"},
                                      {"channel_combination": "top3"}])
 def test_stream_equals_batch_with_nan(holed_channels, three_channel_model, options):
-    det = copy.deepcopy(three_channel_model).set_params(**options)
+    # the model was fitted on these rows: set_threshold gives the new options' offset_
+    det = copy.deepcopy(three_channel_model).set_params(**options).set_threshold(
+        holed_channels)
     live = StreamScorer(det)
     streamed = np.concatenate([live.update(holed_channels[i:i + 1]).scores
                                for i in range(len(holed_channels))])
