@@ -1,0 +1,378 @@
+"""Missing data: VAELSTMDetector(missing="mask") vs interpolation + defaults vs the full data.
+
+Tuning data only (issue 23): the 43 labelled NAB series other than the paper's five
+(``tune_defaults.nab_tuning_series``: fitted on the rows before NAB's first anomaly
+window, evaluated on the rest) and, with ``--asd``, the 12 ASD entities (fitted on
+the training rows, training and test rows scored as one series, metrics on the test
+rows).
+
+Missing-data conditions: a share ``rate`` (``--rates``) of the VALUES (cells) set to
+NaN, in the training and the scored rows alike, with one of two patterns:
+
+* ``random``: independent cells;
+* ``burst``: runs of consecutive rows, per channel (each channel of a multivariate
+  series gets its own runs), run lengths geometric with mean ``BURST_MEAN`` (10) rows,
+  run starts uniform, runs added until the channel's share of NaN reaches ``rate``.
+
+The holes are drawn from a generator seeded by (series, seed, rate, pattern)
+(``zlib.crc32`` of their text), so every run of the script removes the same cells.
+
+Detectors per condition, each with ``random_state=seed``:
+
+1. ``masked``: ``VAELSTMDetector(missing="mask")`` on the holed data;
+2. ``interpolated``: the holed data linearly interpolated (pandas ``interpolate``,
+   ``limit_direction="both"``), then ``VAELSTMDetector()`` (defaults);
+3. ``iforest``: IsolationForest on lag windows (``nab_paper.DETECTORS``) of the
+   interpolated data;
+
+plus ``full``: the defaults on the complete data (once per series and seed, shared by
+every condition).
+
+Metric: VUS-PR with the sliding window of the other benchmarks
+(``estimate_sliding_window`` of the complete series; first channel for ASD) on the
+evaluated rows. The masked detector may leave rows without a score (NaN, no observed
+neighbour); its **headline is VUS-PR on observed rows** (rows with a score; the number
+of evaluated rows without one is reported); it is also reported with NaN scores
+replaced by the series' median score so that every row counts.
+
+Optional ``--cli-resample``: a NAB tuning file with 5 % of its rows deleted
+(irregular time stamps) through ``skvaelstm detect --resample auto``; skipped with
+a message when the installed CLI has no such flag.
+
+Usage:  python benchmarks/missing.py [--seeds 0 1 2] [--rates 0.01 0.05 0.1]
+        [--patterns random burst] [--limit N] [--asd] [--jobs 2] [--cache DIR]
+        [--cli-resample] [--out missing]
+Needs NAB ($SKVAELSTM_NAB_HOME or a download); ASD ($SKVAELSTM_ASD_HOME) with --asd.
+Writes benchmarks/results/<--out>.md and .json. Tasks are ordered so that the must
+condition (5 % at random, NAB) with all its seeds runs first.
+"""
+
+import argparse
+import json
+import logging
+import re
+import subprocess
+import sys
+import time
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+from _common import (
+    fmt,
+    git_line,
+    git_state,
+    machine,
+    machine_load,
+    markdown_table,
+    nab_home,
+    write_results,
+)
+from asd import asd_home
+from joblib import Parallel, delayed
+from nab_paper import DETECTORS, WINDOW
+from sklearn.exceptions import ConvergenceWarning
+from tune_defaults import _asd_task, _nab_task, nab_tuning_series
+
+from skvaelstm import VAELSTMDetector
+from skvaelstm.metrics import vus_pr
+
+log = logging.getLogger("missing")
+BURST_MEAN = 10
+IFOREST = f"IsolationForest on LagWindows({WINDOW})"
+DETECTOR_NAMES = ("masked", "interpolated", "iforest")
+MUST = (0.05, "random")
+
+
+def holes(shape, rate, pattern, key):
+    """Boolean mask of the cells set to NaN, seeded by ``key`` (series, seed, rate, pattern)."""
+    rng = np.random.default_rng(zlib.crc32(key.encode()))
+    n, d = shape
+    mask = np.zeros(shape, bool)
+    if pattern == "random":
+        mask.flat[rng.choice(n * d, size=int(round(rate * n * d)), replace=False)] = True
+        return mask
+    target = int(round(rate * n))
+    for j in range(d):
+        while mask[:, j].sum() < target:
+            length = min(int(rng.geometric(1 / BURST_MEAN)), target - mask[:, j].sum())
+            start = int(rng.integers(0, n - length + 1))
+            mask[start:start + length, j] = True
+    return mask
+
+
+def interpolate(X):
+    return pd.DataFrame(X).interpolate(method="linear", limit_direction="both").to_numpy()
+
+
+def _load(kind, name):
+    if kind == "nab":
+        task = _nab_task(name, nab_home())
+    else:
+        task = _asd_task(int(name.split("-")[1]), asd_home())
+    return task   # (X, train_end, labels, sliding window of the complete data) or None
+
+
+def _fit_score(model, X, train_end):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        model.fit(X[:train_end])
+        fit_s = time.perf_counter() - start
+    return model.score_samples(X)[train_end:], fit_s
+
+
+def run_one(det, kind, name, seed, rate, pattern):
+    """One (detector, series, seed, condition) result."""
+    torch.set_num_threads(1)
+    task = _load(kind, name)
+    if task is None:
+        return None
+    X, train_end, y, window = task
+    X = np.asarray(X, float).reshape(len(X), -1)
+    y_test = y[train_end:]
+    if det == "full":
+        score, fit_s = _fit_score(VAELSTMDetector(random_state=seed), X, train_end)
+        return {"fit_s": fit_s, "vus_pr": vus_pr(y_test, score, sliding_window=window)}
+    holed = X.copy()
+    holed[holes(X.shape, rate, pattern, f"{kind}:{name}|{seed}|{rate}|{pattern}")] = np.nan
+    if det == "masked":
+        try:
+            score, fit_s = _fit_score(VAELSTMDetector(missing="mask", random_state=seed),
+                                      holed, train_end)
+        except ValueError as exc:   # a named refusal (e.g. too few observed windows)
+            return {"refused": str(exc), "vus_pr": None}
+        observed = ~np.isnan(score)
+        out = {"fit_s": fit_s, "rows": int(len(score)), "unscored": int((~observed).sum())}
+        # observed rows: a VUS-PR needs both classes among them
+        ys = y_test[observed]
+        out["vus_pr"] = (vus_pr(ys, score[observed], sliding_window=window)
+                         if ys.min() != ys.max() else None)
+        filled = np.where(observed, score, np.nanmedian(score))
+        out["vus_pr_median_filled"] = vus_pr(y_test, filled, sliding_window=window)
+        return out
+    model = (VAELSTMDetector(random_state=seed) if det == "interpolated"
+             else DETECTORS[IFOREST](seed))
+    score, fit_s = _fit_score(model, interpolate(holed), train_end)
+    return {"fit_s": fit_s, "vus_pr": vus_pr(y_test, score, sliding_window=window)}
+
+
+def _cached(cache, task):
+    det, kind, name, seed, rate, pattern = task
+    if not logging.getLogger().handlers:   # joblib workers: log to stderr too
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    path = None
+    if cache is not None:
+        path = Path(cache) / (re.sub(r"[^\w.-]", "_",
+                                     f"{det}__{kind}_{name}__{seed}__{rate}__{pattern}")
+                              + ".json")
+        if path.exists():
+            return json.loads(path.read_text())
+        path.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    result = run_one(*task)
+    log.info("%s %s:%s seed %s %s %s: %s (%.0f s)", det, kind, name, seed, rate, pattern,
+             "skipped (one class)" if result is None else
+             fmt(result["vus_pr"]) if result["vus_pr"] is not None else "no VUS-PR",
+             time.perf_counter() - start)
+    if path is not None:
+        path.write_text(json.dumps(result))
+    return result
+
+
+def _tasks(series, seeds, conditions):
+    """The must condition (5 % random, NAB) with its full-data references first."""
+    def order(condition):
+        return (condition != MUST, conditions.index(condition))
+    tasks = []
+    for kinds in (("nab",), ("asd",)):
+        for i, condition in enumerate(sorted(conditions, key=order)):
+            for seed in seeds:
+                for kind, name in series:
+                    if kind not in kinds:
+                        continue
+                    if i == 0:
+                        tasks.append(("full", kind, name, seed, None, None))
+                    tasks += [(det, kind, name, seed, *condition) for det in DETECTOR_NAMES]
+    return tasks
+
+
+def cli_resample():
+    """Optional check: 5 % of a NAB file's rows deleted, through ``detect --resample auto``."""
+    cli = [sys.executable, "-m", "skvaelstm"]
+    help_text = subprocess.run(cli + ["detect", "--help"], capture_output=True,
+                               text=True).stdout
+    if "--resample" not in help_text:
+        return {"skipped": "`skvaelstm detect` has no --resample flag in this checkout"}
+    # TODO(issue 23): once --resample exists, run it on a NAB file with 5 % of its
+    # rows deleted and compare VUS-PR with the complete file (not written yet)
+    return {"skipped": "--resample exists but the comparison is not implemented yet"}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--rates", type=float, nargs="+", default=[0.01, 0.05, 0.1])
+    parser.add_argument("--patterns", nargs="+", default=["random", "burst"],
+                        choices=["random", "burst"])
+    parser.add_argument("--limit", type=int, default=0,
+                        help="only the first N series of each kind (a smoke test)")
+    parser.add_argument("--asd", action="store_true", help="also the 12 ASD entities")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="parallel runs, each with one torch thread")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="folder of per-run JSON results, reused when present")
+    parser.add_argument("--cli-resample", action="store_true",
+                        help="also the optional `skvaelstm detect --resample auto` check")
+    parser.add_argument("--out", default="missing", help="results file stem")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    source, load = git_state(), machine_load()   # the code measured: read before the run
+    limit = slice(None, args.limit or None)
+    series = [("nab", n) for n in nab_tuning_series(nab_home())[limit]]
+    if args.asd:
+        if asd_home() is None:
+            raise SystemExit("ASD not found: set SKVAELSTM_ASD_HOME.")
+        series += [("asd", f"omi-{k}") for k in range(1, 13)[limit]]
+    conditions = [(r, p) for r in args.rates for p in args.patterns]
+    tasks = _tasks(series, args.seeds, conditions)
+    log.info("%d series, %d runs", len(series), len(tasks))
+    start = time.perf_counter()
+    runs = Parallel(n_jobs=args.jobs)(delayed(_cached)(args.cache, t) for t in tasks)
+    wall_s = time.perf_counter() - start
+    results = {}
+    for (det, kind, name, seed, rate, pattern), r in zip(tasks, runs):
+        if r is None:
+            continue
+        condition = "full" if det == "full" else f"{rate}|{pattern}"
+        results.setdefault(kind, {}).setdefault(condition, {}).setdefault(det, {}) \
+            .setdefault(name, {})[str(seed)] = r
+    payload = {"command": _command(args), **source, "machine": machine(),
+               "load_before": load, "wall_s": wall_s, "seeds": args.seeds,
+               "rates": args.rates, "patterns": args.patterns, "burst_mean": BURST_MEAN,
+               "jobs": args.jobs,
+               "cache": "reused per-run results of earlier runs" if args.cache else None,
+               "defaults": VAELSTMDetector().get_params(), "results": results,
+               "cli_resample": cli_resample() if args.cli_resample else None}
+    path = write_results(args.out, payload, _report(payload, conditions))
+    print(f"written: {path}")
+
+
+def _command(args):
+    flags = f" --limit {args.limit}" if args.limit else ""
+    flags += " --asd" if args.asd else ""
+    flags += " --cache CACHE" if args.cache else ""
+    flags += " --cli-resample" if args.cli_resample else ""
+    return (f"python benchmarks/missing.py --seeds {' '.join(map(str, args.seeds))} "
+            f"--rates {' '.join(map(str, args.rates))} --patterns {' '.join(args.patterns)} "
+            f"--jobs {args.jobs} --out {args.out}{flags}")
+
+
+def _seed_means(by_series, metric="vus_pr", names=None):
+    """For each seed, the mean over series (only ``names`` when given)."""
+    names = sorted(by_series) if names is None else names
+    seeds = sorted({s for name in names for s in by_series.get(name, {})})
+    return [float(np.mean([by_series[n][s][metric] for n in names])) for s in seeds]
+
+
+def _common_names(*groups):
+    """Series present in every group, each seed with a VUS-PR."""
+    names = set.intersection(*(set(g) for g in groups))
+    return sorted(n for n in names if all(
+        r.get("vus_pr") is not None for g in groups for r in g[n].values()))
+
+
+def _cell(values):
+    return "-" if not values else fmt(float(np.mean(values)), float(np.std(values)))
+
+
+def _report(payload, conditions):
+    sections = []
+    must_lines = []
+    for kind, by_condition in payload["results"].items():
+        full = by_condition.get("full", {}).get("full", {})
+        rows = []
+        for rate, pattern in conditions:
+            dets = by_condition.get(f"{rate}|{pattern}", {})
+            if not dets:
+                continue
+            masked, interp, iforest = (dets.get(d, {}) for d in DETECTOR_NAMES)
+            names = _common_names(full, masked, interp, iforest)
+            if not names:
+                continue
+            m = {"full": _seed_means(full, names=names),
+                 "masked": _seed_means(masked, names=names),
+                 "filled": _seed_means(masked, "vus_pr_median_filled", names),
+                 "interp": _seed_means(interp, names=names),
+                 "iforest": _seed_means(iforest, names=names)}
+            drop = [a - b for a, b in zip(m["full"], m["masked"])]
+            vs_interp = [a - b for a, b in zip(m["masked"], m["interp"])]
+            refused = sum("refused" in r for runs in masked.values() for r in runs.values())
+            unscored = sum(r["unscored"] for n in names for r in masked[n].values())
+            total = sum(r["rows"] for n in names for r in masked[n].values())
+            rows.append([f"{rate:.0%}", pattern, len(names), _cell(m["full"]),
+                         _cell(m["masked"]), _cell(m["filled"]), _cell(m["interp"]),
+                         _cell(m["iforest"]), _cell(drop), _cell(vs_interp),
+                         f"{unscored} / {total}", refused])
+            if kind == "nab" and (rate, pattern) == MUST:
+                met = np.mean(drop) <= 0.02 and np.mean(vs_interp) >= 0
+                must_lines.append(
+                    f"* **Must** (5 % missing at random, NAB tuning series: drop ≤ 0.02 and "
+                    f"not below interpolation + defaults): drop {_cell(drop)}, masked minus "
+                    f"interpolation {_cell(vs_interp)} → **{'met' if met else 'not met'}** "
+                    f"(on the means over seeds; {len(names)} series).")
+            if kind == "nab" and (rate, pattern) == (0.1, "burst"):
+                must_lines.append(
+                    f"* **Should** (10 % missing in bursts, NAB: drop ≤ 0.05): drop "
+                    f"{_cell(drop)} → **{'met' if np.mean(drop) <= 0.05 else 'not met'}**.")
+        label = {"nab": "NAB tuning series", "asd": "ASD (12 entities, test rows)"}[kind]
+        sections.append(f"## {label}\n\n" + markdown_table(
+            ["rate", "pattern", "series", "full data", "masked (observed rows)",
+             "masked (NaN → median)", "interpolation + defaults",
+             "IsolationForest (interpolated)", "drop: full − masked",
+             "masked − interpolation", "unscored rows / evaluated",
+             "masked fits refused"], rows))
+    fits = {d: [r["fit_s"] for k in payload["results"].values() for c in k.values()
+                for name in c.get(d, {}).values() for r in name.values()]
+            for d in ("full",) + DETECTOR_NAMES}
+    fit_line = ", ".join(f"{d} {np.mean(v):.1f} s" for d, v in fits.items() if v)
+    cli = payload["cli_resample"]
+    cli_text = ("not run (no --cli-resample)" if cli is None else cli.get("skipped", cli))
+    return f"""# Missing data: masked VAE-LSTM vs interpolation vs the full data
+
+Written by `benchmarks/missing.py`; do not edit by hand.
+Command: `{payload['command']}`
+{git_line(payload)}
+Measured on: {payload['machine']}; load average before the run: {payload['load_before']}.
+Seeds: {payload['seeds']}; rates: {payload['rates']}; patterns: {payload['patterns']};
+parallel runs: {payload['jobs']} (one torch thread each); wall time {payload['wall_s'] / 60:.1f} min{
+    " (with --cache: runs of earlier invocations were reused)" if payload['cache'] else ""};
+mean fit time: {fit_line}.
+
+A share `rate` of the values (cells) is set to NaN in training and scored rows:
+`random` = independent cells; `burst` = runs of consecutive rows per channel, geometric
+lengths with mean {payload['burst_mean']} rows. Holes seeded by (series, seed, rate,
+pattern). VUS-PR on the evaluated rows, sliding window of the complete series.
+**Per data set: mean over series for each seed, then mean ± std over seeds**; the drop
+and the difference are paired per series and seed (mean over series, ± std over seeds).
+Headline for the masked detector: **VUS-PR on observed rows** (rows with a score);
+"NaN → median": unscored rows given the series' median score so that every row counts.
+Series where some seed's observed rows hold a single class are left out of that
+condition's row (see "series"), as are series where the masked fit was refused (a
+named `ValueError`, counted in "masked fits refused").
+
+{chr(10).join(must_lines) or "No must/should condition in this run."}
+
+{chr(10).join(sections)}
+
+## Optional: irregular time stamps through `skvaelstm detect --resample auto`
+
+{cli_text}
+"""
+
+
+if __name__ == "__main__":
+    main()
