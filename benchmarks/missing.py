@@ -336,7 +336,8 @@ def _report(payload, conditions):
              "masked − interpolation", "unscored rows / evaluated",
              "masked fits refused"], rows))
     fits = {d: [r["fit_s"] for k in payload["results"].values() for c in k.values()
-                for name in c.get(d, {}).values() for r in name.values()]
+                for name in c.get(d, {}).values() for r in name.values()
+                if r and "fit_s" in r]     # refused masked fits have no fit time
             for d in ("full",) + DETECTOR_NAMES}
     fit_line = ", ".join(f"{d} {np.mean(v):.1f} s" for d, v in fits.items() if v)
     cli = payload["cli_resample"]
