@@ -27,13 +27,10 @@ import threading
 import numpy as np
 
 from .._io._line_reader import _file_digest, _file_place, _Lines, _Reopened, _resume_place
-from .._io._timestamps import _NUMBER, _UNKNOWN, _instants, _time_format
 from ..exceptions import InputError
+from ._watch_clock import _Clock, _Refused
 
 __all__ = []  # private helper of skvaelstm.cli
-
-# Latest steps between time stamps whose median is the usual step (gap rule).
-_STEPS_KEPT = 1000
 
 
 def _watch(args, *, note, warn):
@@ -274,16 +271,6 @@ def _emit(result, pending, labels, out, alert, warn, counts):
     out.write("".join(lines))
 
 
-class _Refused(InputError):
-    """A bad row; ``moment`` is its time when that time was in order (a row
-    skipped with --skip-bad-rows then marks its moment as passed, so that the
-    row after it is not taken for a gap)."""
-
-    def __init__(self, message, moment=None):
-        super().__init__(message)
-        self.moment = moment
-
-
 class _Header:
     """Where the channels and the time stamp are in a row of the CSV."""
 
@@ -333,87 +320,3 @@ class _Header:
                                "be finite", moment)
             values.append(value)
         return values, stamp, moment
-
-
-class _Clock:
-    """The time checks of ``score`` for rows arriving one by one.
-
-    ``check`` reads a stamp and refuses it or returns its moment without changing
-    the clock; ``advance`` makes a moment the last one once its row has been dealt
-    with (scored, or skipped with --skip-bad-rows). A row that stops the command is
-    never dealt with: the clock, like the place saved with --state, stays before it,
-    and a restart reads it again. The stamps' format (inferred from the first row,
-    the rule of ``score``) and UTC offset are kept with the clock."""
-
-    def __init__(self, name, allow_duplicates, allow_gaps, gap_factor, resumed):
-        self.name, self.gap_factor = name, gap_factor
-        self.allow_duplicates, self.allow_gaps = allow_duplicates, allow_gaps
-        self.restore(resumed, [])
-
-    def state(self):
-        return {"format": self.format, "offset": self.offset, "last": self.last,
-                "steps": list(self.steps)}
-
-    def restore(self, state, moments):
-        """The clock of ``state`` (from ``state()``) moved on by ``moments``."""
-        # states of earlier versions knew whether stamps were numbers, not their format
-        numeric = _NUMBER if state.get("numeric") else _UNKNOWN
-        self.format = state.get("format", numeric)
-        self.offset = state.get("offset", _UNKNOWN)
-        self.last = state.get("last")
-        self.steps = collections.deque(state.get("steps", []), maxlen=_STEPS_KEPT)
-        for moment in moments:
-            self.advance(moment)
-
-    def check(self, stamp):
-        """The moment ``(value, format, offset, step)`` of ``stamp``; ``_Refused``
-        unless it may follow the last one (a gap's moment is in the error: a
-        skipped row ends the gap, the rows after it are regular)."""
-        moment = self._read(stamp)
-        if self.last is None:
-            return moment
-        step = moment[0] - self.last
-        if step < 0:
-            raise _Refused(f"time {stamp!r} comes before the previous row's; rows must "
-                           "arrive in time order")
-        if step == 0:
-            if not self.allow_duplicates:
-                raise _Refused(f"time {stamp!r} repeats the previous row's (pass "
-                               "--allow-duplicates to keep such rows)")
-            return moment
-        if self.steps and not self.allow_gaps and step > self.gap_factor * float(
-                np.median(self.steps)):
-            raise _Refused(
-                f"time {stamp!r} leaves a gap of {step:g} {self._unit} after the "
-                f"previous row (over {self.gap_factor} x the usual step of "
-                f"{np.median(self.steps):g}); pass --allow-gaps to accept gaps", moment)
-        return (*moment[:3], step)
-
-    def advance(self, moment):
-        self.last, self.format, self.offset, step = moment
-        if step is not None:
-            self.steps.append(step)
-
-    @property
-    def _unit(self):
-        return "" if self.format == _NUMBER else "s"
-
-    def _read(self, stamp):
-        """The moment of ``stamp`` without a step: seconds since 1970 in UTC, or
-        the number itself; the format and offset of the stamps from now on."""
-        if not stamp:
-            raise _Refused(f"time {stamp!r} is empty")
-        time_format = _time_format(stamp) if self.format == _UNKNOWN else self.format
-        if time_format == _NUMBER:
-            try:
-                value = float(stamp)
-            except ValueError:
-                value = np.nan
-            if not np.isfinite(value):
-                raise _Refused(f"time {stamp!r} is not a number")
-            return value, time_format, None, None
-        (nanoseconds,), offset = _instants(
-            np.array([stamp], dtype=object), time_format, self.offset,
-            what=f"time column {self.name!r}", row=lambda _: "this row",
-            earlier="the rows before")
-        return nanoseconds / 1e9, time_format, offset, None
