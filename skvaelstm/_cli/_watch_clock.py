@@ -37,8 +37,9 @@ class _Clock:
     and a restart reads it again. The stamps' format (inferred from the first row,
     the rule of ``score``) and UTC offset are kept with the clock.
 
-    ``grid`` (``--resample``): ``{"freq", "step" (seconds or a number; None for
-    auto: the first positive step), "max_gap", "mask"}``. A moment is ``(value,
+    ``grid`` (``--resample``): ``{"freq", "max_gap", "mask"}``; the grid starts
+    at the first row, its step is the frequency (seconds or a number), or with
+    auto the first positive step (the median of ``score`` needs rows not read yet). A moment is ``(value,
     format, offset, step, slot, grid step)``, the last two None without a grid."""
 
     def __init__(self, name, allow_duplicates, allow_gaps, gap_factor, resumed, grid=None):
@@ -61,7 +62,7 @@ class _Clock:
         self.last = state.get("last")
         self.steps = collections.deque(state.get("steps", []), maxlen=_STEPS_KEPT)
         self.origin, self.slot = state.get("origin"), state.get("slot")
-        self.grid_step = state.get("grid_step") or (self.grid or {}).get("step")
+        self.grid_step = state.get("grid_step")
         for moment in moments:
             self.advance(moment)
 
@@ -71,7 +72,9 @@ class _Clock:
         it are regular)."""
         moment = self._read(stamp)
         if self.last is None:
-            return (*moment[:4], 0 if self.grid else None, self.grid_step)
+            if not self.grid:
+                return (*moment, None, None)
+            return (*moment, 0, self._first_step(moment[1]))
         step = moment[0] - self.last
         if step < 0:
             raise _Refused(f"time {stamp!r} comes before the previous row's; rows must "
@@ -110,6 +113,15 @@ class _Clock:
                            f"--resample {self.grid['freq']} grid: missing rows, which the "
                            "model does not mask (refit it with --missing mask)", moment)
         return moment
+
+    def _first_step(self, time_format):
+        from .._io._resample import _AUTO, _parse_freq
+
+        if self.grid["freq"] == _AUTO:
+            return None
+        stamps = time_format != _NUMBER
+        step = _parse_freq(self.grid["freq"], stamps, self.name)
+        return step / 1e9 if stamps else step
 
     def advance(self, moment):
         self.last, self.format, self.offset, step, slot, grid_step = moment
