@@ -134,7 +134,8 @@ class _Clock:
 
     def slot_text(self, slot):
         """The time of a grid slot as the output writes it (stamps in UTC)."""
-        value = self.origin + slot * self.grid_step
+        # slot 0 is the first row's: with auto its step is not known yet
+        value = self.origin + (slot * self.grid_step if slot else 0)
         if self.format == _NUMBER:
             return repr(float(value))
         stamp = np.datetime64(int(round(value * 1e6)), "us")
