@@ -32,8 +32,9 @@ def _output_columns(args, table, time_column):
     if args.explain is not None and not 1 <= args.explain <= table.X.shape[1]:
         raise InputError(f"--explain {args.explain} is outside 1..{table.X.shape[1]} (the "
                          "channels).")
-    added = list(_OUTPUT_COLUMNS) + (["filled"] if table.filled is not None else []) + [f"{kind}_{i}" for i in range(1, (args.explain or 0) + 1)
-                                     for kind in ("channel", "share")]
+    added = list(_OUTPUT_COLUMNS) + (["filled"] if table.filled is not None else [])
+    added += [f"{kind}_{i}" for i in range(1, (args.explain or 0) + 1)
+              for kind in ("channel", "share")]
     clash = sorted(set(keep) & set(added))
     if clash:
         raise InputError(f"input column(s) {', '.join(map(repr, clash))} would clash with "

@@ -39,8 +39,9 @@ class _Clock:
 
     ``grid`` (``--resample``): ``{"freq", "max_gap", "mask"}``; the grid starts
     at the first row, its step is the frequency (seconds or a number), or with
-    auto the first positive step (the median of ``score`` needs rows not read yet). A moment is ``(value,
-    format, offset, step, slot, grid step)``, the last two None without a grid."""
+    auto the first positive step (the median of ``score`` needs rows not read
+    yet). A moment is ``(value, format, offset, step, slot, grid step)``, the last
+    two None without a grid."""
 
     def __init__(self, name, allow_duplicates, allow_gaps, gap_factor, resumed, grid=None):
         self.name, self.gap_factor = name, gap_factor
