@@ -130,7 +130,7 @@ def _fit(args):
     options = _model_options(args, note=_note)   # every option before the data
     _check_data_options(args)
     _check_outputs(args)  # before the long fit, not after it
-    table, _ = _load(args, args.time_column, args.columns)
+    table, _ = _load(args, args.time_column, args.columns, params=_params(options))
     detector, n_train, seconds = _fitted(args, table, options)
     save_model(detector, args.output, metadata=_metadata(args, table, n_train))
     _say(f"fitted on {n_train} rows x {table.X.shape[1]} channel(s) in {seconds:.1f} s "
@@ -150,7 +150,9 @@ def _score(args):
     _check_outputs(args)
     detector = _set_threshold(args, load_model(args.model, trusted=args.trusted))
     time_column, columns = _model_columns(args, detector)
-    table, first_row = _load(args, time_column, columns, context=args.context)
+    params = {**detector.get_params(), "window_size_": detector.window_size_,
+              "n_windows_": getattr(detector, "n_windows_", detector.n_windows)}
+    table, first_row = _load(args, time_column, columns, context=args.context, params=params)
     _write_scores(args, detector, table, table.time_column, first_row=first_row,
                   report=_say)
 
@@ -165,7 +167,7 @@ def _detect(args):
     options = _model_options(args, note=_note)   # every option before the data
     _check_data_options(args)
     _check_outputs(args)
-    table, _ = _load(args, args.time_column, args.columns)
+    table, _ = _load(args, args.time_column, args.columns, params=_params(options))
     _output_columns(args, table, table.time_column)  # before the fit and the model file
     detector, n_train, seconds = _fitted(args, table, options)
     _say(f"fitted on {n_train} rows in {seconds:.1f} s (epochs VAE/LSTM: "
@@ -175,6 +177,13 @@ def _detect(args):
         _say(f"model written to {args.save_model}")
     _write_scores(args, detector, table, table.time_column, train_end=n_train,
                   report=_say)
+
+
+def _params(options):
+    """The detector's parameters that ``options`` give (defaults included)."""
+    from ._model._detector import VAELSTMDetector
+
+    return VAELSTMDetector(**options).get_params()
 
 
 def _watch(args):

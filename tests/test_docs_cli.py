@@ -63,6 +63,7 @@ def test_docs_bash_blocks_run_in_order(page, in_tmp):
         assert len(new) == len(pd.read_csv(in_tmp / "new.csv"))
         flagged = new[new["predicted"] == -1]
         assert "latency" in set(flagged["channel_1"])       # the incident's channel
+        assert outputs[-2].stdout.split()[-3:] == ["1750", "250", "0"]   # --resample
         assert "exit code 2" in outputs[-1].stdout
         assert outputs[-1].stdout.count("skvaelstm: error:") == 1
     if page_id(page) == "user_guide/streaming.md":

@@ -10,9 +10,12 @@ from ._output import _matplotlib, _note
 __all__ = []  # private helper of skvaelstm.cli
 
 
-def _load(args, time_column, columns, *, context=None):
+def _load(args, time_column, columns, *, context=None, params=None):
     """The checked table of ``args.data``; with ``context`` (a file of the rows
-    before it) the table of both and the number of context rows."""
+    before it) the table of both and the number of context rows (with
+    ``--resample``: of grid slots). ``params`` are the detector's parameters
+    (with ``window_size_`` once fitted): whether missing values are masked, and
+    the default ``--max-gap``."""
     import pandas as pd
 
     from .._io._tables import _check_columns, _check_header, _prepare
@@ -42,7 +45,7 @@ def _load(args, time_column, columns, *, context=None):
     try:
         table = _prepare(frame, path=path, time_column=time_column, columns=columns,
                          sort=args.sort, allow_duplicates=args.allow_duplicates,
-                         allow_gaps=args.allow_gaps)
+                         allow_gaps=args.allow_gaps, **_grid_options(args, params or {}))
     except InputError as exc:
         if context is None:
             raise
@@ -51,7 +54,40 @@ def _load(args, time_column, columns, *, context=None):
                          f"{exc}") from exc
     for note in table.notes:
         _note(note)
+    if table.slots is not None and n_context:   # the first data row's slot
+        n_context = int(table.slots[n_context])
     return table, n_context
+
+
+def _grid_options(args, params):
+    """``_prepare``'s options of missing values and ``--resample``."""
+    missing = params.get("missing", "error")
+    fitted = "window_size_" in params   # score: the model's option, fixed at fit
+    advice = ("refit the model with --missing mask" if fitted else "pass --missing mask")
+    resample = getattr(args, "resample", None)
+    if resample is None:
+        if getattr(args, "max_gap", None) is not None:
+            raise InputError("--max-gap is the longest gap --resample fills: add --resample.")
+        return {"missing": missing, "mask_advice": advice}
+    return {"missing": missing, "mask_advice": advice, "resample": resample,
+            "max_gap": _max_gap(args, params)}
+
+
+def _max_gap(args, params):
+    """``--max-gap``, by default the span of the LSTM's context (window_size x
+    n_windows slots): after a longer gap no score holds anything of the rows
+    before it, so the gap is an outage that splits the series rather than a few
+    lost points, and masking it would only write rows without a score. With
+    ``--window-size auto`` before the fit, the largest automatic window (96)."""
+    if args.max_gap is not None:
+        if args.max_gap < 0:
+            raise InputError(f"--max-gap {args.max_gap}: expected an integer >= 0.")
+        return args.max_gap
+    from .._model._window_size import _AUTO_BOUNDS
+
+    window = params.get("window_size_", params["window_size"])
+    window = _AUTO_BOUNDS[1] if window == "auto" else int(window)
+    return window * int(params.get("n_windows_", params["n_windows"]))
 
 
 def _named_columns(args, frame, time_column, columns):

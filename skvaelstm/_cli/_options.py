@@ -36,8 +36,8 @@ _MODEL_FLAGS = {
     "error_source": ("NAME", "both, prediction or reconstruction", "both"),
     "channel_combination": ("NAME", "how the channels' errors become one: geometric, mean, "
                             "max, top3, common_scale or tail", "geometric"),
-    "missing": ("NAME", "error: refuse NaN; mask: mask missing values (NaN) in fit and "
-                "scoring, as Donut does (the data readers still refuse empty cells)",
+    "missing": ("NAME", "error: refuse NaN; mask: mask missing values (NaN, empty cells, "
+                "the empty slots of --resample) in fit and scoring, as Donut does",
                 "error"),
     "contamination": ("X", "threshold rule: a share of training rows to flag, auto (1%%) "
                       "or a number in (0, 0.5], or pot (peaks over threshold)", "auto"),

@@ -32,8 +32,9 @@ def _output_columns(args, table, time_column):
     if args.explain is not None and not 1 <= args.explain <= table.X.shape[1]:
         raise InputError(f"--explain {args.explain} is outside 1..{table.X.shape[1]} (the "
                          "channels).")
-    added = list(_OUTPUT_COLUMNS) + [f"{kind}_{i}" for i in range(1, (args.explain or 0) + 1)
-                                     for kind in ("channel", "share")]
+    added = list(_OUTPUT_COLUMNS) + (["filled"] if table.filled is not None else [])
+    added += [f"{kind}_{i}" for i in range(1, (args.explain or 0) + 1)
+              for kind in ("channel", "share")]
     clash = sorted(set(keep) & set(added))
     if clash:
         raise InputError(f"input column(s) {', '.join(map(repr, clash))} would clash with "
@@ -68,11 +69,17 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
                   train_end=None):
     """Score ``table`` and write its rows from ``first_row`` on (earlier rows are
     context: scored, not written); ``report`` prints the summary lines."""
+    import numpy as np
+
     from .._io._serialization import _atomic_write
 
     keep = _output_columns(args, table, time_column)
     with _estimator_errors():
         scores, decision, predicted = detector._scored(table.X)
+    if table.filled is not None:
+        # a slot no row fell in holds no value that could be anomalous: its score
+        # (from the observed rows around it) is written, but it is never flagged
+        predicted = np.where(table.filled == 1, 1, predicted)
     out = table.frame[keep].iloc[first_row:]
     scores, decision, predicted = scores[first_row:], decision[first_row:], predicted[first_row:]
     parts = blame = None
@@ -91,14 +98,20 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
             stop = start + len(block)
             block["score"], block["decision"] = scores[start:stop], decision[start:stop]
             block["predicted"] = predicted[start:stop]
+            if table.filled is not None:
+                block["filled"] = table.filled[first_row:][start:stop]
             for name, values in (blame or {}).items():
                 block[name] = values[start:stop]
             file.write(block.to_csv(index=False, header=start == 0).encode())
 
     _atomic_write(args.output, write)
     context = f" (after {first_row} rows of context)" if first_row else ""
+    unscored = int(np.isnan(scores).sum())
+    # a row without a score (its windows hold no observed value) is never flagged:
+    # its score and decision cells are empty, its predicted label +1
+    without = f"; {unscored} rows without a score (empty score)" if unscored else ""
     report(f"scored {len(out)} rows{context}: {int((predicted == -1).sum())} flagged as "
-         f"anomalies (score below the threshold {detector.offset_:.4g}).")
+           f"anomalies (score below the threshold {detector.offset_:.4g}){without}.")
     report(f"scores written to {args.output}")
     if args.plot:
         _atomic_write(args.plot, lambda f: figure.savefig(f, format="png", dpi=110))

@@ -33,6 +33,7 @@ def _parser():
                       help="keep rows with repeated timestamps, in file order")
     data.add_argument("--allow-gaps", action="store_true", help="accept irregular sampling "
                       "(steps over 1.5 x the median step) instead of refusing it")
+    _add_grid_flags(data)
     model = argparse.ArgumentParser(add_help=False)
     group = model.add_argument_group("training rows")
     rows = group.add_mutually_exclusive_group()
@@ -105,6 +106,7 @@ def _parser():
                      help="keep rows that repeat the previous timestamp")
     sub.add_argument("--allow-gaps", action="store_true", help="accept steps over 1.5 x "
                      "the usual step (the median of the latest 1000 steps)")
+    _add_grid_flags(sub)
     sub.add_argument("--alert", action="store_true", help="also print an 'alert' line on "
                      "stderr where a run of flagged rows starts and where it ends")
     sub.add_argument("--skip-bad-rows", action="store_true", help="report a bad row on "
@@ -123,6 +125,17 @@ def _parser():
     sub.add_argument("-o", "--output", required=True, metavar="CSV", help="scores CSV")
     sub.add_argument("--save-model", metavar="MODEL", help="also save the model")
     return parser
+
+
+def _add_grid_flags(parser):
+    parser.add_argument("--resample", metavar="FREQ", help="put the rows on a regular grid "
+                        "of step FREQ (5min, 1h, ...; a number for a numeric time column; "
+                        "auto: the median step) from the first time stamp: a row goes to "
+                        "the nearest slot, two rows in one slot are refused, empty slots "
+                        "are missing values (need --missing mask; column filled = 1)")
+    parser.add_argument("--max-gap", metavar="N", type=int, help="with --resample: the "
+                        "most empty slots in a row that are masked; a longer gap is refused "
+                        "(default: window_size x n_windows, the LSTM's context)")
 
 
 def _column_list(text):

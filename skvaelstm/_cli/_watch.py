@@ -27,13 +27,10 @@ import threading
 import numpy as np
 
 from .._io._line_reader import _file_digest, _file_place, _Lines, _Reopened, _resume_place
-from .._io._timestamps import _NUMBER, _UNKNOWN, _instants, _time_format
 from ..exceptions import InputError
+from ._watch_clock import _Clock, _Refused
 
 __all__ = []  # private helper of skvaelstm.cli
-
-# Latest steps between time stamps whose median is the usual step (gap rule).
-_STEPS_KEPT = 1000
 
 
 def _watch(args, *, note, warn):
@@ -67,12 +64,12 @@ def _watch(args, *, note, warn):
     else:
         _check_resumed_threshold(args, scorer, detector)
     clock = _Clock(time_column, args.allow_duplicates, args.allow_gaps, _GAP_FACTOR,
-                   resumed or {})
+                   resumed or {}, grid=_grid(args, detector))
     pending = collections.deque(resumed.get("pending", []) if resumed else [])
     if len(pending) != scorer.n_rows_seen_ - scorer.n_rows_final_:
         raise InputError(f"--state {args.state} is damaged (its rows waiting for a score do "
                          "not match the scorer); remove it to start afresh.")
-    counts = {"read": 0, "written": 0, "skipped": 0, "flagged": 0,
+    counts = {"read": 0, "written": 0, "skipped": 0, "flagged": 0, "filled": 0,
               "alert": resumed.get("alert") if resumed else None}   # the flagged run now
     out = sys.stdout
     header, stop = None, None
@@ -100,13 +97,17 @@ def _watch(args, *, note, warn):
                         again, counted = False, header is None and place is not None
                         if header is None or header.is_header(text):
                             first = header is None
-                            header = _Header(text, columns, time_column, args.data)
+                            header = _Header(text, columns, time_column, args.data,
+                                             mask=detector.missing == "mask")
                             if first:   # the time column may be found by its name
                                 clock.name = header.time_column
+                                if clock.grid and clock.name is None:
+                                    raise InputError(f"--resample {args.resample} needs a "
+                                                     "time column (--time-column).")
                                 for line in header.notes:
                                     note(line)
                                 out.write(f"{header.time_column or 'row'},score,decision,"
-                                          "label\n")
+                                          "label" + (",filled\n" if clock.grid else "\n"))
                             if not counted:   # a resumed file's header was counted before
                                 ends.append(end)
                             continue
@@ -118,13 +119,19 @@ def _watch(args, *, note, warn):
                             if stop is not None:
                                 break   # not dealt with: the clock has not moved
                             moment = getattr(exc, "moment", None)
+                            new = []
                         else:
-                            rows.append(values)
-                            labels.append(label)
-                            numbers.append(number)
+                            new, previous = [(values, label)], clock.slot
                         if moment is not None:
                             clock.advance(moment)
                             moments.append((number, moment))
+                        if clock.grid and new:
+                            new = _on_grid(clock, previous, values)
+                            counts["filled"] += len(new) - 1
+                        for values, label in new:
+                            rows.append(values)
+                            labels.append(label)
+                            numbers.append(number)
                     ends.append(end)
                 failed, at = _score_rows(scorer, rows, labels, numbers, pending, out, args,
                                          warn, counts)
@@ -155,7 +162,8 @@ def _watch(args, *, note, warn):
         source = "standard input" if args.data in (None, "-") else args.data
         raise InputError(f"{source} has no header line.")
     waiting = scorer.n_rows_seen_ - scorer.n_rows_final_
-    note(f"{counts['read']} rows read, {counts['written']} scores written "
+    filled = f" ({counts['filled']} of them empty slots)" if counts["filled"] else ""
+    note(f"{counts['read']} rows read{filled}, {counts['written']} scores written "
          f"({counts['flagged']} flagged), {counts['skipped']} rows skipped"
          + (f"; the last {waiting} wait for later rows" if waiting else "") + ".")
     if args.state and header is not None:
@@ -243,18 +251,59 @@ def _frame(scorer, rows):
     return pd.DataFrame(rows, columns=names, dtype=float)
 
 
+def _grid(args, detector):
+    """The clock's ``--resample`` grid, or None."""
+    from .._io._resample import _AUTO, _parse_freq
+
+    if args.resample is None:
+        if args.max_gap is not None:
+            raise InputError("--max-gap is the longest gap --resample fills: add --resample.")
+        return None
+    if args.resample != _AUTO:   # stamps or numbers: known at the first row
+        try:
+            _parse_freq(args.resample, True, None)
+        except InputError:
+            _parse_freq(args.resample, False, "of the input")
+    params = {**detector.get_params(), "window_size_": detector.window_size_,
+              "n_windows_": getattr(detector, "n_windows_", detector.n_windows)}
+    from ._data import _max_gap
+
+    return {"freq": args.resample, "max_gap": _max_gap(args, params),
+            "mask": detector.missing == "mask"}
+
+
+def _on_grid(clock, previous, values):
+    """The rows of a row read on the ``--resample`` grid: the slots skipped since
+    the ``previous`` one (missing values), then the row, each labelled with
+    ``[its slot's time, filled]``."""
+    slot = clock.slot
+    first = slot if previous is None else previous + 1
+    missing = [np.nan] * len(values)
+    return [(missing, [clock.slot_text(s), 1]) for s in range(first, slot)] + [
+        (values, [clock.slot_text(slot), 0])]
+
+
+def _number(value):
+    # a row without a score (no observed value in its windows): an empty cell
+    return "" if np.isnan(value) else repr(float(value))
+
+
 def _emit(result, pending, labels, out, alert, warn, counts):
     """Write the final rows of ``result``; ``pending`` holds the time labels of
-    rows not written yet (oldest first). With ``alert``, one stderr line when a
-    run of flagged rows starts and one when it ends (a line per row would flood
-    a terminal or a pager during a long incident)."""
+    rows not written yet (oldest first; with --resample ``[time, filled]``). With
+    ``alert``, one stderr line when a run of flagged rows starts and one when it
+    ends (a line per row would flood a terminal or a pager during a long
+    incident)."""
     pending.extend(labels)
     lines = []
     for position, score, decision, label in zip(result.positions, result.scores,
                                                 result.decisions, result.labels):
-        stamp = pending.popleft()
+        stamp, filled = pending.popleft(), ""
+        if isinstance(stamp, list):   # --resample: a filled slot is never flagged
+            stamp, was_filled = stamp
+            filled, label = f",{was_filled}", 1 if was_filled else label
         stamp = position if stamp is None else stamp   # no time column: the row number
-        lines.append(f"{stamp},{float(score)!r},{float(decision)!r},{label}\n")
+        lines.append(f"{stamp},{_number(score)},{_number(decision)},{label}{filled}\n")
         counts["written"] += 1
         run = counts["alert"]
         if label == -1:
@@ -274,20 +323,10 @@ def _emit(result, pending, labels, out, alert, warn, counts):
     out.write("".join(lines))
 
 
-class _Refused(InputError):
-    """A bad row; ``moment`` is its time when that time was in order (a row
-    skipped with --skip-bad-rows then marks its moment as passed, so that the
-    row after it is not taken for a gap)."""
-
-    def __init__(self, message, moment=None):
-        super().__init__(message)
-        self.moment = moment
-
-
 class _Header:
     """Where the channels and the time stamp are in a row of the CSV."""
 
-    def __init__(self, text, columns, time_column, source):
+    def __init__(self, text, columns, time_column, source, mask=False):
         import pandas as pd
 
         from .._io._tables import _check_columns, _choose_columns
@@ -304,6 +343,7 @@ class _Header:
         self.channels = [names.index(c) for c in columns]
         self.names = list(columns)
         self.time = None if time_column is None else names.index(time_column)
+        self.mask = mask   # the model masks missing values: empty cells are NaN
 
     def is_header(self, text):
         """Whether the line names columns (the first line of a file read again:
@@ -324,96 +364,13 @@ class _Header:
         values = []
         for index, name in zip(self.channels, self.names):
             try:
-                value = float(fields[index])
+                value = np.nan if self.mask and not fields[index].strip() else float(
+                    fields[index])
             except ValueError:
                 raise _Refused(f"column {name!r} holds {fields[index]!r}, not a "
                                "number", moment) from None
-            if not np.isfinite(value):
+            if np.isinf(value) or (np.isnan(value) and not self.mask):
                 raise _Refused(f"column {name!r} holds {fields[index]!r}; values must "
                                "be finite", moment)
             values.append(value)
         return values, stamp, moment
-
-
-class _Clock:
-    """The time checks of ``score`` for rows arriving one by one.
-
-    ``check`` reads a stamp and refuses it or returns its moment without changing
-    the clock; ``advance`` makes a moment the last one once its row has been dealt
-    with (scored, or skipped with --skip-bad-rows). A row that stops the command is
-    never dealt with: the clock, like the place saved with --state, stays before it,
-    and a restart reads it again. The stamps' format (inferred from the first row,
-    the rule of ``score``) and UTC offset are kept with the clock."""
-
-    def __init__(self, name, allow_duplicates, allow_gaps, gap_factor, resumed):
-        self.name, self.gap_factor = name, gap_factor
-        self.allow_duplicates, self.allow_gaps = allow_duplicates, allow_gaps
-        self.restore(resumed, [])
-
-    def state(self):
-        return {"format": self.format, "offset": self.offset, "last": self.last,
-                "steps": list(self.steps)}
-
-    def restore(self, state, moments):
-        """The clock of ``state`` (from ``state()``) moved on by ``moments``."""
-        # states of earlier versions knew whether stamps were numbers, not their format
-        numeric = _NUMBER if state.get("numeric") else _UNKNOWN
-        self.format = state.get("format", numeric)
-        self.offset = state.get("offset", _UNKNOWN)
-        self.last = state.get("last")
-        self.steps = collections.deque(state.get("steps", []), maxlen=_STEPS_KEPT)
-        for moment in moments:
-            self.advance(moment)
-
-    def check(self, stamp):
-        """The moment ``(value, format, offset, step)`` of ``stamp``; ``_Refused``
-        unless it may follow the last one (a gap's moment is in the error: a
-        skipped row ends the gap, the rows after it are regular)."""
-        moment = self._read(stamp)
-        if self.last is None:
-            return moment
-        step = moment[0] - self.last
-        if step < 0:
-            raise _Refused(f"time {stamp!r} comes before the previous row's; rows must "
-                           "arrive in time order")
-        if step == 0:
-            if not self.allow_duplicates:
-                raise _Refused(f"time {stamp!r} repeats the previous row's (pass "
-                               "--allow-duplicates to keep such rows)")
-            return moment
-        if self.steps and not self.allow_gaps and step > self.gap_factor * float(
-                np.median(self.steps)):
-            raise _Refused(
-                f"time {stamp!r} leaves a gap of {step:g} {self._unit} after the "
-                f"previous row (over {self.gap_factor} x the usual step of "
-                f"{np.median(self.steps):g}); pass --allow-gaps to accept gaps", moment)
-        return (*moment[:3], step)
-
-    def advance(self, moment):
-        self.last, self.format, self.offset, step = moment
-        if step is not None:
-            self.steps.append(step)
-
-    @property
-    def _unit(self):
-        return "" if self.format == _NUMBER else "s"
-
-    def _read(self, stamp):
-        """The moment of ``stamp`` without a step: seconds since 1970 in UTC, or
-        the number itself; the format and offset of the stamps from now on."""
-        if not stamp:
-            raise _Refused(f"time {stamp!r} is empty")
-        time_format = _time_format(stamp) if self.format == _UNKNOWN else self.format
-        if time_format == _NUMBER:
-            try:
-                value = float(stamp)
-            except ValueError:
-                value = np.nan
-            if not np.isfinite(value):
-                raise _Refused(f"time {stamp!r} is not a number")
-            return value, time_format, None, None
-        (nanoseconds,), offset = _instants(
-            np.array([stamp], dtype=object), time_format, self.offset,
-            what=f"time column {self.name!r}", row=lambda _: "this row",
-            earlier="the rows before")
-        return nanoseconds / 1e9, time_format, offset, None

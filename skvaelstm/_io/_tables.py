@@ -41,6 +41,8 @@ class _Table:
     time: object = None                # parsed time values (datetime64 or float) or None
     time_column: object = None         # the name of the time column, or None
     notes: list = field(default_factory=list)   # things the user should be told
+    filled: object = None              # with --resample: 1 for slots no row fell in, else 0
+    slots: object = None               # with --resample: the slot of each input row
 
 
 def _read_table(path):
@@ -130,8 +132,14 @@ def _looks_like_data(name):
 
 
 def _prepare(frame, *, path, time_column=None, columns=None, sort=False,
-             allow_duplicates=False, allow_gaps=False):
-    """Check the time column and the channels of ``frame``; see the module docstring."""
+             allow_duplicates=False, allow_gaps=False, resample=None, max_gap=None,
+             missing="error", mask_advice="pass --missing mask"):
+    """Check the time column and the channels of ``frame``; see the module docstring.
+
+    With ``resample`` (a frequency or "auto") the rows are put on a regular grid
+    (``_resample``) instead of being checked for duplicates and gaps; empty
+    cells, and the slots no row falls in, are missing values: refused unless
+    ``missing`` is "mask" (``mask_advice`` says how to get there)."""
     if len(frame) == 0:
         raise InputError(f"{path} has no data rows.")
     notes = []
@@ -144,7 +152,12 @@ def _prepare(frame, *, path, time_column=None, columns=None, sort=False,
             moved = int(np.sum(order != np.arange(len(order))))
             frame, time = frame.iloc[order].reset_index(drop=True), time[order]
             notes.append(f"--sort: rows sorted by {time_column!r} ({moved} rows moved).")
-        notes += _check_steps(time, time_column, allow_duplicates, allow_gaps)
+        if resample is None:
+            notes += _check_steps(time, time_column, allow_duplicates, allow_gaps)
+        else:
+            _check_sorted(time, time_column)
+    elif resample is not None:
+        raise InputError(f"--resample {resample} needs a time column (--time-column).")
     if columns is None:
         columns = [c for c in frame.columns if c != time_column]
         if not columns:
@@ -156,8 +169,21 @@ def _prepare(frame, *, path, time_column=None, columns=None, sort=False,
     X = frame[list(columns)].copy()
     X.columns = [str(c) for c in X.columns]
     for name in X.columns:
-        X[name] = _numeric(X[name], name)
-    return _Table(frame=frame, X=X, time=time, time_column=time_column, notes=notes)
+        X[name] = _numeric(X[name], name, missing, mask_advice)
+    table = _Table(frame=frame, X=X, time=time, time_column=time_column, notes=notes)
+    if resample is not None:
+        from ._resample import _resample
+
+        table, table.filled, table.slots = _resample(table, resample, max_gap, _fmt)
+        added = int(table.filled.sum())
+        if added and missing != "mask":
+            first = table.time[np.flatnonzero(table.filled)[0]]
+            raise InputError(f"--resample {resample}: {added} slot(s) of the grid have no "
+                             f"row (first: {_fmt(first)}); they are missing values: "
+                             f"{mask_advice} to mask them.")
+        notes.append(f"--resample {resample}: {len(table.X)} rows on the grid, {added} of "
+                     "them empty slots (missing values, column 'filled' = 1).")
+    return table
 
 
 def _choose_columns(names, *, path, time_column=None, columns=None, label=None):
@@ -216,18 +242,22 @@ def _check_columns(frame, wanted, path):
         raise InputError(f"column(s) given twice: {', '.join(map(repr, duplicated))}.")
 
 
-def _check_steps(time, name, allow_duplicates, allow_gaps):
-    """Refuse unsorted time; refuse duplicates and gaps unless allowed."""
-    step = np.diff(time)
-    zero = step == step.dtype.type(0)
-    back = step < step.dtype.type(0)
-    notes = []
+def _check_sorted(time, name):
+    back = np.diff(time) < np.diff(time).dtype.type(0)
     if back.any():
         i = np.flatnonzero(back)[0] + 1
         raise InputError(
             f"time column {name!r} is not sorted: data row {_row(i)} ({_fmt(time[i])}) comes "
             f"before data row {_row(i - 1)} ({_fmt(time[i - 1])}); sort the file, or pass "
             "--sort to sort the rows by time.")
+
+
+def _check_steps(time, name, allow_duplicates, allow_gaps):
+    """Refuse unsorted time; refuse duplicates and gaps unless allowed."""
+    _check_sorted(time, name)
+    step = np.diff(time)
+    zero = step == step.dtype.type(0)
+    notes = []
     if zero.any():
         i = np.flatnonzero(zero)[0] + 1
         message = (f"time column {name!r} has {int(zero.sum())} duplicated timestamp(s) "
@@ -243,8 +273,10 @@ def _check_steps(time, name, allow_duplicates, allow_gaps):
                    f"{_GAP_FACTOR} x the usual step of {_fmt_step(usual, time)} (first "
                    f"after data row {_row(i)}: {_fmt(time[i])} -> {_fmt(time[i + 1])})")
         if not allow_gaps:
-            raise InputError(message + "; the detector assumes regular sampling: "
-                             "resample the data, or pass --allow-gaps to use it as it is.")
+            raise InputError(message + "; the detector assumes regular sampling: pass "
+                             "--resample auto to put the rows on a regular grid (gaps "
+                             "become missing values), or --allow-gaps to use them as they "
+                             "are.")
         notes.append(message + "; used as it is (--allow-gaps).")
     return notes
 
@@ -259,8 +291,9 @@ def _gaps(step):
     return np.flatnonzero(step.astype(float) > _GAP_FACTOR * usual), usual
 
 
-def _numeric(column, name):
-    """The channel as float64; non-numbers, NaN and infinity are refused."""
+def _numeric(column, name, missing="error", mask_advice="pass --missing mask"):
+    """The channel as float64; non-numbers and infinity are refused, and empty
+    cells (NaN) unless ``missing`` is "mask"."""
     values = pd.to_numeric(column, errors="coerce").astype(float)
     bad = values.isna() & column.notna()
     if bad.any():
@@ -274,12 +307,12 @@ def _numeric(column, name):
                       "time column with --time-column")
         raise InputError(f"column {name!r} has {n_bad} non-numeric value(s) (first at data "
                          f"row {_row(first)}: {_show(column.iloc[first])}); {advice}.")
-    missing = values.isna().to_numpy()
-    if missing.any():
-        raise InputError(f"column {name!r} has {int(missing.sum())} missing value(s) (first "
-                         f"at data row {_row(np.flatnonzero(missing)[0])}); fill or drop "
-                         "them first.")
-    infinite = ~np.isfinite(values.to_numpy())
+    empty = values.isna().to_numpy()
+    if empty.any() and missing != "mask":
+        raise InputError(f"column {name!r} has {int(empty.sum())} missing value(s) (first "
+                         f"at data row {_row(np.flatnonzero(empty)[0])}); fill or drop "
+                         f"them first, or {mask_advice} to mask them.")
+    infinite = np.isinf(values.to_numpy())
     if infinite.any():
         raise InputError(f"column {name!r} has infinite values (first at data row "
                          f"{_row(np.flatnonzero(infinite)[0])}).")
