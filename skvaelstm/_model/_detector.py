@@ -106,23 +106,14 @@ class VAELSTMDetector(_DevicePortablePickle, _Fitting, _Threshold, _OutlierScore
         of ``fit``. The rules and their ``channel_scores`` parts: README.
     missing : {"error", "mask"}, default="error"
         What NaN values (missing points) do. ``"error"``: ``fit`` and scoring
-        refuse them, and every score is what it was before the option existed
-        (the default, so that a gap never passes unnoticed). ``"mask"``: they
-        are masked as Donut (Xu et al., WWW 2018) does: standardisation uses
-        the observed values, the VAE reads a missing value as the channel
-        mean and leaves it out of its loss, and windows with more than half
-        their values missing are skipped (not trained on, not encoded, not
-        predicted from; the pooled options compare a window without a
-        prediction with its reconstruction). A row's error in a window
-        combines its observed channels only; a row missing in every channel
-        takes its score from the observed rows of its windows (the pooled
-        options pool only rows with an error), so it is never high for being
-        missing. A row with no error in any window around it (deep in a gap
-        longer than about 1.5 windows; under the per-row options, a fully
-        missing row, or one whose windows have no prediction) gets NaN: not
-        scored, labelled +1 by ``predict``; ``offset_`` is a percentile of the
-        scored training rows. Infinities are refused either way. Without NaN,
-        ``"mask"`` gives the scores of ``"error"`` bit for bit.
+        refuse them, so that a gap never passes unnoticed. ``"mask"``: they are
+        masked as Donut (Xu et al., WWW 2018) does, in training (left out of
+        the VAE's loss; windows more than half missing are skipped) and in
+        scoring (a row's error combines its observed channels; a row is never
+        high for being missing); a row with no error in any window around it
+        gets NaN, labelled +1 by ``predict``. Without NaN, ``"mask"`` gives the
+        scores of ``"error"`` bit for bit. The rules: the user guide's
+        "Missing values". Infinities are refused either way.
     contamination : "auto", float or "pot", default="auto"
         The rule that sets the threshold ``offset_`` from the scores of the
         training rows (kept in ``train_scores_``; ``set_threshold`` applies
