@@ -151,8 +151,8 @@ def false_alarms_per_10k(y_true, events):
     Examples
     --------
     >>> from skvaelstm.metrics import false_alarms_per_10k
-    >>> y = [0] * 9_999 + [1]
-    >>> false_alarms_per_10k(y, [(10, 12), (500, 500), (9_999, 9_999)])
+    >>> y = [0] * 10_000 + [1]
+    >>> false_alarms_per_10k(y, [(10, 12), (500, 500), (10_000, 10_000)])
     2.0
     """
     hit, _, is_anomaly = _event_matches(y_true, events)
