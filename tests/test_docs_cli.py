@@ -67,5 +67,5 @@ def test_docs_bash_blocks_run_in_order(page, in_tmp):
         assert outputs[-1].stdout.count("skvaelstm: error:") == 1
     if page_id(page) == "user_guide/streaming.md":
         live = pd.read_csv(in_tmp / "live.csv")
-        assert list(live.columns) == ["timestamp", "score", "decision", "label"]
+        assert list(live.columns) == ["timestamp", "score", "decision", "label", "status"]
         assert "anomaly starts" in outputs[-1].stderr

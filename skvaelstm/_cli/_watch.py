@@ -29,6 +29,7 @@ import numpy as np
 from .._io._line_reader import _file_digest, _file_place, _Lines, _Reopened, _resume_place
 from .._io._timestamps import _NUMBER, _UNKNOWN, _instants, _time_format
 from ..exceptions import InputError
+from ._watch_rows import _delay_note, _emit, _frame, _read_context, _warmup_rows
 
 __all__ = []  # private helper of skvaelstm.cli
 
@@ -73,7 +74,20 @@ def _watch(args, *, note, warn):
         raise InputError(f"--state {args.state} is damaged (its rows waiting for a score do "
                          "not match the scorer); remove it to start afresh.")
     counts = {"read": 0, "written": 0, "skipped": 0, "flagged": 0,
-              "alert": resumed.get("alert") if resumed else None}   # the flagged run now
+              "alert": resumed.get("alert") if resumed else None,   # the event now
+              "context": resumed.get("context", 0) if resumed else 0,   # rows not written
+              "warmup": _warmup_rows(detector)}
+    if args.context:
+        if resumed is not None:
+            raise InputError(f"--context gives a new stream its history; --state "
+                             f"{args.state} already holds one: leave out --context.")
+        counts["context"], _ = _read_context(
+            args.context, scorer, clock, pending,
+            lambda text: _Header(text, columns, time_column, args.context))
+    note(_delay_note(scorer, clock))
+    if scorer.n_rows_seen_ < counts["warmup"]:
+        note(f"the first {counts['warmup']} rows of the stream are scored without the "
+             "model's full past (status warmup); --context FILE gives them history.")
     out = sys.stdout
     header, stop = None, None
     place = _resume_place(args.data, (resumed or {}).get("place"))
@@ -106,7 +120,7 @@ def _watch(args, *, note, warn):
                                 for line in header.notes:
                                     note(line)
                                 out.write(f"{header.time_column or 'row'},score,decision,"
-                                          "label\n")
+                                          "label,status\n")
                             if not counted:   # a resumed file's header was counted before
                                 ends.append(end)
                             continue
@@ -149,7 +163,8 @@ def _watch(args, *, note, warn):
         if args.state and header is not None:
             save_model(scorer, args.state, metadata={"watch": {
                 "model": model_digest, "pending": list(pending),
-                "alert": counts["alert"], "place": _file_place(source.identity, where),
+                "alert": counts["alert"], "context": counts["context"],
+                "place": _file_place(source.identity, where),
                 **clock.state()}})
     if header is None and stop is None:
         source = "standard input" if args.data in (None, "-") else args.data
@@ -218,7 +233,7 @@ def _score_rows(scorer, rows, labels, numbers, pending, out, args, warn, counts)
         result = None
     if result is not None:
         counts["read"] += len(rows)
-        _emit(result, pending, labels, out, args.alert, warn, counts)
+        _emit(result, pending, labels, out, args, warn, counts)
         return None, None
     for values, label, number in zip(rows, labels, numbers):
         try:
@@ -229,49 +244,8 @@ def _score_rows(scorer, rows, labels, numbers, pending, out, args, warn, counts)
                 return stop, number
             continue
         counts["read"] += 1
-        _emit(result, pending, [label], out, args.alert, warn, counts)
+        _emit(result, pending, [label], out, args, warn, counts)
     return None, None
-
-
-def _frame(scorer, rows):
-    """The rows as the model was fitted: with its column names, if it has them."""
-    names = getattr(scorer.detector, "feature_names_in_", None)
-    if names is None:
-        return np.asarray(rows, dtype=float)
-    import pandas as pd
-
-    return pd.DataFrame(rows, columns=names, dtype=float)
-
-
-def _emit(result, pending, labels, out, alert, warn, counts):
-    """Write the final rows of ``result``; ``pending`` holds the time labels of
-    rows not written yet (oldest first). With ``alert``, one stderr line when a
-    run of flagged rows starts and one when it ends (a line per row would flood
-    a terminal or a pager during a long incident)."""
-    pending.extend(labels)
-    lines = []
-    for position, score, decision, label in zip(result.positions, result.scores,
-                                                result.decisions, result.labels):
-        stamp = pending.popleft()
-        stamp = position if stamp is None else stamp   # no time column: the row number
-        lines.append(f"{stamp},{float(score)!r},{float(decision)!r},{label}\n")
-        counts["written"] += 1
-        run = counts["alert"]
-        if label == -1:
-            counts["flagged"] += 1
-            if run is None:
-                counts["alert"] = run = {"start": stamp, "rows": 0, "lowest": float(score)}
-                if alert:
-                    warn(f"{stamp}: anomaly starts (score {score:.4g}, below the "
-                         f"threshold by {-decision:.4g}).", kind="alert")
-            run["rows"] += 1
-            run["lowest"] = min(run["lowest"], float(score))
-        elif run is not None:
-            counts["alert"] = None
-            if alert:
-                warn(f"{stamp}: anomaly over: {run['rows']} flagged row(s) from "
-                     f"{run['start']}, lowest score {run['lowest']:.4g}.", kind="alert")
-    out.write("".join(lines))
 
 
 class _Refused(InputError):
@@ -393,6 +367,16 @@ class _Clock:
         self.last, self.format, self.offset, step = moment
         if step is not None:
             self.steps.append(step)
+
+    def duration(self, rows):
+        """``rows`` usual steps in words; None without a time or a step yet."""
+        if self.format == _NUMBER or not self.steps:
+            return None
+        seconds = rows * float(np.median(self.steps))
+        for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+            if seconds >= 2 * size:
+                return f"{seconds / size:.3g} {unit}"
+        return f"{seconds:.3g} s"
 
     @property
     def _unit(self):
