@@ -2,12 +2,14 @@
 and alerts once per event (--merge-gap, --min-length) as ``explain.events``."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from skvaelstm.cli import main
 from skvaelstm.explain import events
 
 from . import test_watch
+from .test_cli import TINY_ARGS
 from .test_watch import batch_scores, table, watch
 
 model = test_watch.model   # the fixture: a model fitted on the first rows
@@ -115,3 +117,33 @@ def test_a_restarted_watch_keeps_its_open_event(tmp_path, model, monkeypatch, ca
                      *args, "--state", state)[2]
     split = [line for line in (err1 + err2).splitlines() if "alert:" in line]
     assert split == whole
+
+
+def test_an_event_of_an_older_state_ends_as_before():
+    from skvaelstm._cli._watch_rows import _Events
+
+    old = {"start": "t5", "rows": 2, "lowest": -3.0}   # the run a 0.3 state kept
+    tracker = _Events(old, merge_gap=0, min_length=1)
+    assert tracker.feed(7, "t7", -4.0, -1.0, True) is None   # the run goes on
+    assert tracker.feed(8, "t8", 1.0, 0.5, False) == (
+        "t8: anomaly over: 3 flagged row(s) from t5 to t7, lowest score -4.")
+    tracker = _Events(old, merge_gap=0, min_length=1)
+    assert tracker.feed(7, "t7", 1.0, 0.5, False) == (
+        "t7: anomaly over: 2 flagged row(s) from t5, lowest score -3.")
+    assert tracker.state is None
+
+
+def test_a_causal_model_says_its_scores_are_final_at_once(tmp_path, data, monkeypatch,
+                                                          capsys):
+    frame = pd.read_csv(data)
+    frame.iloc[:150].to_csv(tmp_path / "train.csv", index=False)
+    path = tmp_path / "causal.skv"
+    assert main(["fit", str(tmp_path / "train.csv"), "--time-column", "timestamp",
+                 "--columns", "load,temp", "-o", str(path), "-q", *TINY_ARGS,
+                 "--score-aggregation", "trailing_max"]) == 0
+    capsys.readouterr()
+    text = frame.iloc[150:, :3].to_csv(index=False)
+    code, out, err = watch(monkeypatch, capsys, text, "-m", path)
+    assert code == 0 and "scores are final as soon as a row arrives (trailing_max)" in err
+    got = table(out)
+    assert len(got) == len(frame) - 150 and (got.status[:W * K] == "warmup").all()

@@ -123,7 +123,7 @@ class _Events:
         if event is not None and event.get("last_row") is None:
             # a state of an earlier version (one run, announced): its last
             # flagged row was the previous one
-            event.update(last_row=position - 1, last=event["start"], announced=True,
+            event.update(last_row=position - 1, last=None, announced=True,
                          start_row=position - event["rows"], peak=event["lowest"])
         if flagged:
             if event is None:
@@ -144,5 +144,6 @@ class _Events:
         self.state = None
         if not event["announced"]:
             return None   # shorter than min_length: not an event
+        last = "" if event["last"] is None else f" to {event['last']}"
         return (f"{stamp}: anomaly over: {event['rows']} flagged row(s) from "
-                f"{event['start']} to {event['last']}, lowest score {event['peak']:.4g}.")
+                f"{event['start']}{last}, lowest score {event['peak']:.4g}.")
