@@ -1,4 +1,4 @@
-"""Which channels to blame for flagged rows, from ``VAELSTMDetector.channel_scores``.
+"""Alerts as events, and which channels to blame for them (``VAELSTMDetector.channel_scores``).
 
 Examples
 --------
@@ -13,10 +13,116 @@ Examples
 
 import numpy as np
 
+from ._metrics._events import _event_spans
 from ._metrics._labels import _anomaly_mask
 from ._metrics._vus import _segments
 
-__all__ = ["rank_channels", "top_channels"]
+__all__ = ["events", "rank_channels", "top_channels"]
+
+
+def events(labels, scores=None, *, merge_gap=0, min_length=1, channel_scores=None, k=3,
+           channel_names=None, timestamps=None):
+    """The incidents in flagged rows: runs merged across short gaps, short ones dropped.
+
+    Runs of flagged rows separated by at most ``merge_gap`` normal rows are one
+    event, from its first to its last flagged row; events spanning fewer than
+    ``min_length`` rows are dropped. ``skvaelstm watch --alert`` applies the
+    same rule to a live stream, and the ``--events`` file of ``score`` and
+    ``detect`` lists these events.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+        ``predict`` output (-1 = anomaly), or 0/1 / bool (1 = flagged).
+    scores : array-like of shape (n_samples,) or None, default=None
+        ``score_samples`` (or ``decision_function``) of the rows, for each
+        event's peak (its lowest score: the most abnormal row).
+    merge_gap : int, default=0
+        Most normal rows between two runs that still makes them one event.
+    min_length : int, default=1
+        Fewest rows an event spans (first to last flagged row, inclusive).
+    channel_scores : array-like of shape (n_samples, n_channels) or None, default=None
+        ``VAELSTMDetector.channel_scores``: adds the ``k`` channels most to
+        blame for each event (the rule of :func:`rank_channels`).
+    k : int, default=3
+        Channels per event, with ``channel_scores``.
+    channel_names : list of str or None, default=None
+        Names of the channels; their indices if None.
+    timestamps : array-like of shape (n_samples,) or None, default=None
+        Times of the rows: adds each event's ``start_time`` and ``end_time``.
+
+    Returns
+    -------
+    events : list of dict
+        In time order: ``start`` and ``end`` (row numbers, inclusive),
+        ``rows`` (the flagged rows in it), with ``scores`` also ``peak_row``
+        and ``peak_score`` (None where every score is NaN), with
+        ``channel_scores`` ``channels`` (a list of ``(name, share)``), with
+        ``timestamps`` ``start_time`` and ``end_time``.
+
+    Raises
+    ------
+    ValueError
+        For labels that are not +1/-1 or 0/1, arrays of other lengths, or a
+        ``merge_gap`` or ``min_length`` that is not a count.
+
+    See Also
+    --------
+    skvaelstm.metrics.event_precision, skvaelstm.metrics.event_recall,
+    skvaelstm.metrics.false_alarms_per_10k : Events scored against labels.
+
+    Examples
+    --------
+    >>> from skvaelstm.explain import events
+    >>> flagged = [1, -1, -1, 1, -1, 1, 1, 1, -1, 1]
+    >>> scores = [0.0, -3.0, -2.0, 0.0, -5.0, 0.0, 0.0, 0.0, -1.0, 0.0]
+    >>> for event in events(flagged, scores, merge_gap=1, min_length=2):
+    ...     print(event)
+    {'start': 1, 'end': 4, 'rows': 3, 'peak_row': 4, 'peak_score': -5.0}
+    """
+    mask = _anomaly_mask(np.asarray(labels), name="labels", only_ones="normal")
+    n = len(mask)
+    columns = {}
+    for name, values in (("scores", scores), ("timestamps", timestamps)):
+        if values is not None:
+            values = np.asarray(values)
+            if values.shape != (n,):
+                raise ValueError(f"{name} must have shape ({n},) like labels; got "
+                                 f"{values.shape}.")
+            columns[name] = values
+    if "scores" in columns:
+        try:
+            columns["scores"] = columns["scores"].astype(float)
+        except (TypeError, ValueError):
+            raise ValueError("scores must be numbers.") from None
+    if channel_scores is not None:
+        parts = np.asarray(channel_scores, dtype=float)
+        if parts.ndim != 2 or len(parts) != n:
+            raise ValueError(f"channel_scores must have shape ({n}, n_channels); got "
+                             f"{parts.shape}.")
+        names = list(range(parts.shape[1])) if channel_names is None else channel_names
+        if len(names) != parts.shape[1]:
+            raise ValueError(f"channel_names has {len(names)} names for "
+                             f"{parts.shape[1]} channels.")
+        if not (isinstance(k, (int, np.integer)) and k >= 1):
+            raise ValueError(f"k must be a positive int, got {k!r}.")
+    found = []
+    for start, end in zip(*_event_spans(mask, merge_gap, min_length)):
+        event = {"start": int(start), "end": int(end),
+                 "rows": int(mask[start:end + 1].sum())}
+        if "scores" in columns:
+            span = columns["scores"][start:end + 1]
+            peak = None if np.isnan(span).all() else int(start + np.nanargmin(span))
+            event["peak_row"] = peak
+            event["peak_score"] = None if peak is None else float(span[peak - start])
+        if channel_scores is not None:
+            order, shares = rank_channels(parts, start, end)
+            event["channels"] = [(names[i], round(float(shares[i]), 6)) for i in order[:k]]
+        if "timestamps" in columns:
+            event["start_time"] = columns["timestamps"][start]
+            event["end_time"] = columns["timestamps"][end]
+        found.append(event)
+    return found
 
 
 def rank_channels(channel_scores, start, stop):

@@ -26,7 +26,9 @@ that random scores look good (Kim et al., AAAI 2022); use it only to compare
 with papers that report it. :func:`nab_score` and :func:`nab_optimize_threshold`
 compute the Numenta Anomaly Benchmark's score (Lavin & Ahmad, ICMLA 2015), to
 compare with NAB's scoreboard; they take an anomaly score (higher = more
-anomalous) and windows of rows rather than labels.
+anomalous) and windows of rows rather than labels. :func:`event_precision`,
+:func:`event_recall` and :func:`false_alarms_per_10k` count alerts, not rows:
+predicted events (:func:`skvaelstm.explain.events`) against labelled segments.
 
 The GridSearchCV trap
 ---------------------
@@ -65,6 +67,7 @@ Examples
 
 from sklearn.metrics import make_scorer
 
+from ._metrics._events import event_precision, event_recall, false_alarms_per_10k
 from ._metrics._labels import _check_sliding_window
 from ._metrics._nab import (
     nab_optimize_threshold,
@@ -93,6 +96,9 @@ __all__ = [
     "best_f1_oracle",
     "point_adjusted_f1",
     "anomaly_f1",
+    "event_precision",
+    "event_recall",
+    "false_alarms_per_10k",
     "nab_score",
     "nab_optimize_threshold",
     "nab_raw_score",

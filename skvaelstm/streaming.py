@@ -87,7 +87,8 @@ class StreamScorer:
     detector : VAELSTMDetector
         The scorer's copy of the detector.
     look_ahead : int
-        How many later rows a row's final score waits for: ``window_size - 1``
+        The delay of final scores, in rows: how many later rows a row's final
+        score waits for (``skvaelstm watch`` says it at start): ``window_size - 1``
         for ``score_aggregation="window_mean"`` or ``"window_max"``, 0 for the
         causal options (``"trailing_*"``, ``"newest"``, ``"mean"``, ``"max"``),
         whose scores are final as soon as the row arrives.

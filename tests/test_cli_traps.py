@@ -293,7 +293,8 @@ def test_watch_finds_the_time_column_by_its_name(tmp_path, monkeypatch, capsys):
     assert code == 0, err
     assert "column 'Time' is taken as the time column" in err
     lines = out.splitlines()
-    assert lines[0] == "Time,score,decision,label" and lines[1].startswith("2024-03-01 00:00")
+    assert lines[0] == "Time,score,decision,label,status"
+    assert lines[1].startswith("2024-03-01 00:00")
     # and its stamps are checked as score checks them
     rows[20] = rows[10]
     code, _, err = watch(monkeypatch, capsys, "\n".join(["Time,value", *rows]) + "\n",

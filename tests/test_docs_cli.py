@@ -64,9 +64,14 @@ def test_docs_bash_blocks_run_in_order(page, in_tmp):
         flagged = new[new["predicted"] == -1]
         assert "latency" in set(flagged["channel_1"])       # the incident's channel
         assert outputs[-2].stdout.split()[-3:] == ["1750", "250", "0"]   # --resample
+        found = pd.read_csv(in_tmp / "events.csv")
+        assert len(found) >= 1 and found["channels"].str.startswith("latency").any()
         assert "exit code 2" in outputs[-1].stdout
         assert outputs[-1].stdout.count("skvaelstm: error:") == 1
     if page_id(page) == "user_guide/streaming.md":
         live = pd.read_csv(in_tmp / "live.csv")
-        assert list(live.columns) == ["timestamp", "score", "decision", "label"]
+        assert list(live.columns) == ["timestamp", "score", "decision", "label", "status"]
         assert "anomaly starts" in outputs[-1].stderr
+        assert "scores are final 47 rows" in outputs[-1].stderr
+        assert "scored without the model's full past" not in outputs[-1].stderr  # --context
+        assert (live["status"] == "final").all()

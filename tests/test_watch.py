@@ -57,7 +57,7 @@ def test_watch_writes_the_scores_of_score(tmp_path, model, monkeypatch, capsys):
     text = (tmp_path / "live.csv").read_text()
     code, out, err = watch(monkeypatch, capsys, text, "-m", model)
     assert code == 0, err
-    assert out.splitlines()[0] == "timestamp,score,decision,label"
+    assert out.splitlines()[0] == "timestamp,score,decision,label,status"
     got, expected = table(out), batch_scores(tmp_path, model, capsys)
     W = 4   # window_max waits for window_size - 1 later rows
     assert len(got) == len(expected) - (W - 1)
@@ -84,8 +84,8 @@ def test_alerts_mark_where_flagged_runs_start_and_end(tmp_path, model, monkeypat
     assert begun[0].startswith(f"skvaelstm: alert: {got.timestamp[starts[0]]}: anomaly starts")
     run = got.iloc[starts[0]:ends[0]]
     assert over[0] == (f"skvaelstm: alert: {got.timestamp[ends[0]]}: anomaly over: "
-                       f"{len(run)} flagged row(s) from {run.timestamp.iloc[0]}, lowest "
-                       f"score {run.score.min():.4g}.")
+                       f"{len(run)} flagged row(s) from {run.timestamp.iloc[0]} to "
+                       f"{run.timestamp.iloc[-1]}, lowest score {run.score.min():.4g}.")
 
 
 def _set_load(value):
@@ -153,7 +153,7 @@ def test_a_model_without_time_column_numbers_the_rows(tmp_path, monkeypatch, cap
     text = "a,b\n" + "".join(f"{a!r},{b!r}\n" for a, b in X[200:].tolist())
     code, out, err = watch(monkeypatch, capsys, text, "-m", path)
     got = table(out)
-    assert code == 0 and list(got.columns) == ["row", "score", "decision", "label"]
+    assert code == 0 and list(got.columns) == ["row", "score", "decision", "label", "status"]
     np.testing.assert_array_equal(got.row, np.arange(len(got)))
     # a skipped row is not a row of the stream: the numbers stay consecutive
     lines = text.splitlines()

@@ -117,7 +117,8 @@ def _read(path):
 
 
 def _check_outputs(args):
-    for path in (args.output, getattr(args, "plot", None), getattr(args, "save_model", None)):
+    for path in (args.output, getattr(args, "plot", None), getattr(args, "save_model", None),
+                 getattr(args, "events", None)):
         if path:
             _check_output(path, args.data)
     if getattr(args, "plot", None):  # before a long fit, not after it

@@ -83,9 +83,10 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
     out = table.frame[keep].iloc[first_row:]
     scores, decision, predicted = scores[first_row:], decision[first_row:], predicted[first_row:]
     parts = blame = None
-    if args.explain:
+    if args.explain or (args.events and table.X.shape[1] > 1):
         with _estimator_errors():
             parts = detector.channel_scores(table.X)[first_row:]
+    if args.explain:
         blame = _blame(parts, predicted == -1, list(table.X.columns), args.explain)
     if args.plot:  # before writing the CSV: a plotting error leaves no partial outputs
         figure = _figure(args, table, scores, detector.offset_, predicted, first_row,
@@ -113,9 +114,40 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
     report(f"scored {len(out)} rows{context}: {int((predicted == -1).sum())} flagged as "
            f"anomalies (score below the threshold {detector.offset_:.4g}){without}.")
     report(f"scores written to {args.output}")
+    if args.events:
+        times = out[time_column].to_numpy() if time_column else None
+        found = _write_events(args, predicted, scores, parts, list(table.X.columns), times)
+        report(f"{found} event(s) (--merge-gap {args.merge_gap}, --min-length "
+               f"{args.min_length}) written to {args.events}")
     if args.plot:
         _atomic_write(args.plot, lambda f: figure.savefig(f, format="png", dpi=110))
         report(f"plot written to {args.plot}")
+
+
+def _write_events(args, predicted, scores, parts, names, times):
+    """The ``--events`` CSV, one line per event of ``explain.events``: start, end
+    and peak (times, or row numbers of the written rows), rows flagged, the peak's
+    score and, with several channels, the three most to blame (``;``-separated)."""
+    import pandas as pd
+
+    from .._io._serialization import _atomic_write
+    from ..explain import events
+
+    found = events(predicted, scores, merge_gap=args.merge_gap, min_length=args.min_length,
+                   channel_scores=parts, channel_names=names)
+
+    def at(row):
+        return row if times is None or row is None else times[row]
+
+    table = pd.DataFrame({
+        "start": [at(e["start"]) for e in found], "end": [at(e["end"]) for e in found],
+        "rows": [e["rows"] for e in found], "peak": [at(e["peak_row"]) for e in found],
+        "peak_score": [e["peak_score"] for e in found]})
+    if parts is not None:
+        table["channels"] = [";".join(str(name) for name, _ in e["channels"])
+                             for e in found]
+    _atomic_write(args.events, lambda f: f.write(table.to_csv(index=False).encode()))
+    return len(found)
 
 
 def _matplotlib():

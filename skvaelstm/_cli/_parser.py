@@ -53,6 +53,10 @@ def _parser():
                         "the K channels most to blame and their shares of its error "
                         "(columns channel_1, share_1, ...); the plot names the top channels "
                         "of each flagged segment")
+    output.add_argument("--events", metavar="CSV", help="also write the events: runs of "
+                        "flagged rows merged across --merge-gap, at least --min-length "
+                        "rows long (start, end, rows, peak, channels to blame)")
+    _add_event_flags(output)
 
     parser = argparse.ArgumentParser(
         prog="skvaelstm", description="VAE-LSTM anomaly detection for time series.",
@@ -108,7 +112,12 @@ def _parser():
                      "the usual step (the median of the latest 1000 steps)")
     _add_grid_flags(sub)
     sub.add_argument("--alert", action="store_true", help="also print an 'alert' line on "
-                     "stderr where a run of flagged rows starts and where it ends")
+                     "stderr where an event starts and where it is over (runs of flagged "
+                     "rows merged across --merge-gap, at least --min-length rows long)")
+    _add_event_flags(sub)
+    sub.add_argument("--context", metavar="FILE", help="rows just before the stream (same "
+                     "columns): scored as history, not written, so that the first rows "
+                     "have their past")
     sub.add_argument("--skip-bad-rows", action="store_true", help="report a bad row on "
                      "stderr and go on, instead of stopping (exit 2)")
     sub.add_argument("--state", metavar="FILE", help="save the scorer here when stopping, "
@@ -136,6 +145,26 @@ def _add_grid_flags(parser):
     parser.add_argument("--max-gap", metavar="N", type=int, help="with --resample: the "
                         "most empty slots in a row that are masked; a longer gap is refused "
                         "(default: window_size x n_windows, the LSTM's context)")
+
+
+def _add_event_flags(parser):
+    parser.add_argument("--merge-gap", metavar="N", type=_count(0), default=0,
+                        help="runs of flagged rows at most N normal rows apart are one "
+                        "event (default 0)")
+    parser.add_argument("--min-length", metavar="N", type=_count(1), default=1,
+                        help="events spanning fewer rows are no events (default 1)")
+
+
+def _count(low):
+    def count(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < low:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {low}, got {text!r}")
+        return value
+    return count
 
 
 def _column_list(text):

@@ -1,11 +1,13 @@
 """``skvaelstm watch``: score CSV rows as they arrive (standard input or a growing file).
 
-Reads a CSV header line, then rows; writes ``TIME,score,decision,label`` lines
-(``row`` instead of ``TIME`` without a time column) as soon as a row's score is
-final (``streaming.StreamScorer``), flushed after every read, so it works in a
-pipe. Time stamps must increase; duplicated stamps and gaps follow ``score``'s
-rules (``--allow-duplicates``, ``--allow-gaps``), the usual step being the median
-of the latest steps; stamps are read as ``score`` reads them (``_timestamps``).
+Reads a CSV header line, then rows; writes ``TIME,score,decision,label,status``
+lines (``row`` instead of ``TIME`` without a time column) as soon as a row's score
+is final (``streaming.StreamScorer``), flushed after every read, so it works in a
+pipe; what is written for final rows (status, alerts per event, the rows of
+``--context`` left out) is ``_watch_rows``'. Time stamps must increase; duplicated
+stamps and gaps follow ``score``'s rules (``--allow-duplicates``, ``--allow-gaps``),
+the usual step being the median of the latest steps; stamps are read as ``score``
+reads them (``_timestamps``).
 A bad row stops the command (exit 2) after what was final has been written,
 leaving the scorer, the clock and the saved place before it (a restart reads it
 again), or, with ``--skip-bad-rows``, is reported on stderr and skipped (the
@@ -29,6 +31,7 @@ import numpy as np
 from .._io._line_reader import _file_digest, _file_place, _Lines, _Reopened, _resume_place
 from ..exceptions import InputError
 from ._watch_clock import _Clock, _Refused
+from ._watch_rows import _delay_note, _emit, _frame, _read_context, _warmup_rows
 
 __all__ = []  # private helper of skvaelstm.cli
 
@@ -70,7 +73,23 @@ def _watch(args, *, note, warn):
         raise InputError(f"--state {args.state} is damaged (its rows waiting for a score do "
                          "not match the scorer); remove it to start afresh.")
     counts = {"read": 0, "written": 0, "skipped": 0, "flagged": 0, "filled": 0,
-              "alert": resumed.get("alert") if resumed else None}   # the flagged run now
+              "alert": resumed.get("alert") if resumed else None,   # the event now
+              "context": resumed.get("context", 0) if resumed else 0,   # rows not written
+              "warmup": _warmup_rows(detector)}
+    if args.context:
+        if clock.grid:   # context rows would need the grid too: not built yet
+            raise InputError("--context cannot be combined with --resample yet: put the "
+                             "history in front of the live rows instead.")
+        if resumed is not None:
+            raise InputError(f"--context gives a new stream its history; --state "
+                             f"{args.state} already holds one: leave out --context.")
+        counts["context"], _ = _read_context(
+            args.context, scorer, clock, pending,
+            lambda text: _Header(text, columns, time_column, args.context))
+    note(_delay_note(scorer, clock))
+    if scorer.n_rows_seen_ < counts["warmup"]:
+        note(f"the first {counts['warmup']} rows of the stream are scored without the "
+             "model's full past (status warmup); --context FILE gives them history.")
     out = sys.stdout
     header, stop = None, None
     place = _resume_place(args.data, (resumed or {}).get("place"))
@@ -107,7 +126,8 @@ def _watch(args, *, note, warn):
                                 for line in header.notes:
                                     note(line)
                                 out.write(f"{header.time_column or 'row'},score,decision,"
-                                          "label" + (",filled\n" if clock.grid else "\n"))
+                                          "label" + (",filled" if clock.grid else "")
+                                          + ",status\n")
                             if not counted:   # a resumed file's header was counted before
                                 ends.append(end)
                             continue
@@ -156,7 +176,8 @@ def _watch(args, *, note, warn):
         if args.state and header is not None:
             save_model(scorer, args.state, metadata={"watch": {
                 "model": model_digest, "pending": list(pending),
-                "alert": counts["alert"], "place": _file_place(source.identity, where),
+                "alert": counts["alert"], "context": counts["context"],
+                "place": _file_place(source.identity, where),
                 **clock.state()}})
     if header is None and stop is None:
         source = "standard input" if args.data in (None, "-") else args.data
@@ -226,7 +247,7 @@ def _score_rows(scorer, rows, labels, numbers, pending, out, args, warn, counts)
         result = None
     if result is not None:
         counts["read"] += len(rows)
-        _emit(result, pending, labels, out, args.alert, warn, counts)
+        _emit(result, pending, labels, out, args, warn, counts)
         return None, None
     for values, label, number in zip(rows, labels, numbers):
         try:
@@ -237,18 +258,8 @@ def _score_rows(scorer, rows, labels, numbers, pending, out, args, warn, counts)
                 return stop, number
             continue
         counts["read"] += 1
-        _emit(result, pending, [label], out, args.alert, warn, counts)
+        _emit(result, pending, [label], out, args, warn, counts)
     return None, None
-
-
-def _frame(scorer, rows):
-    """The rows as the model was fitted: with its column names, if it has them."""
-    names = getattr(scorer.detector, "feature_names_in_", None)
-    if names is None:
-        return np.asarray(rows, dtype=float)
-    import pandas as pd
-
-    return pd.DataFrame(rows, columns=names, dtype=float)
 
 
 def _grid(args, detector):
@@ -281,46 +292,6 @@ def _on_grid(clock, previous, values):
     missing = [np.nan] * len(values)
     return [(missing, [clock.slot_text(s), 1]) for s in range(first, slot)] + [
         (values, [clock.slot_text(slot), 0])]
-
-
-def _number(value):
-    # a row without a score (no observed value in its windows): an empty cell
-    return "" if np.isnan(value) else repr(float(value))
-
-
-def _emit(result, pending, labels, out, alert, warn, counts):
-    """Write the final rows of ``result``; ``pending`` holds the time labels of
-    rows not written yet (oldest first; with --resample ``[time, filled]``). With
-    ``alert``, one stderr line when a run of flagged rows starts and one when it
-    ends (a line per row would flood a terminal or a pager during a long
-    incident)."""
-    pending.extend(labels)
-    lines = []
-    for position, score, decision, label in zip(result.positions, result.scores,
-                                                result.decisions, result.labels):
-        stamp, filled = pending.popleft(), ""
-        if isinstance(stamp, list):   # --resample: a filled slot is never flagged
-            stamp, was_filled = stamp
-            filled, label = f",{was_filled}", 1 if was_filled else label
-        stamp = position if stamp is None else stamp   # no time column: the row number
-        lines.append(f"{stamp},{_number(score)},{_number(decision)},{label}{filled}\n")
-        counts["written"] += 1
-        run = counts["alert"]
-        if label == -1:
-            counts["flagged"] += 1
-            if run is None:
-                counts["alert"] = run = {"start": stamp, "rows": 0, "lowest": float(score)}
-                if alert:
-                    warn(f"{stamp}: anomaly starts (score {score:.4g}, below the "
-                         f"threshold by {-decision:.4g}).", kind="alert")
-            run["rows"] += 1
-            run["lowest"] = min(run["lowest"], float(score))
-        elif run is not None:
-            counts["alert"] = None
-            if alert:
-                warn(f"{stamp}: anomaly over: {run['rows']} flagged row(s) from "
-                     f"{run['start']}, lowest score {run['lowest']:.4g}.", kind="alert")
-    out.write("".join(lines))
 
 
 class _Header:

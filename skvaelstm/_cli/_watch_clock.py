@@ -143,6 +143,16 @@ class _Clock:
         return str(np.datetime_as_string(stamp, unit="s" if value % 1 == 0 else "us")
                    ).replace("T", " ")
 
+    def duration(self, rows):
+        """``rows`` usual steps in words; None without a time or a step yet."""
+        if self.format == _NUMBER or not self.steps:
+            return None
+        seconds = rows * float(np.median(self.steps))
+        for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
+            if seconds >= 2 * size:
+                return f"{seconds / size:.3g} {unit}"
+        return f"{seconds:.3g} s"
+
     @property
     def _unit(self):
         return "" if self.format == _NUMBER else "s"
