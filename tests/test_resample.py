@@ -164,7 +164,8 @@ def test_watch_fills_the_slots_a_gap_skips(tmp_path, masked_model, monkeypatch, 
                            "5min")
     assert code == 0, err
     lines = pd.read_csv(pd.io.common.StringIO(out))
-    assert list(lines.columns) == ["timestamp", "score", "decision", "label", "filled"]
+    assert list(lines.columns) == ["timestamp", "score", "decision", "label", "filled",
+                                   "status"]
     grid = pd.date_range(START + 150 * STEP, periods=len(lines), freq=STEP)
     assert list(lines["timestamp"]) == list(grid.strftime("%Y-%m-%d %H:%M:%S"))
     assert list(np.flatnonzero(lines["filled"]) + 150) == [170, 171, 172, 200]
@@ -182,3 +183,11 @@ def test_watch_fills_the_slots_a_gap_skips(tmp_path, masked_model, monkeypatch, 
                            "auto", "--max-gap", "2")
     assert_user_error(code, err, "line 22 of the input", "a gap of 3 empty slots",
                       "--max-gap 2")
+
+
+def test_watch_refuses_context_with_resample(tmp_path, masked_model, monkeypatch, capsys):
+    text = (tmp_path / "live.csv").read_text()
+    code, out, err = watch(monkeypatch, capsys, text, "-m", masked_model, "--resample",
+                           "5min", "--context", str(tmp_path / "train.csv"))
+    assert_user_error(code, err, "--context cannot be combined with --resample")
+    assert out == ""
