@@ -296,13 +296,19 @@ def _error_scale(vae, lstm, series, codes, *, window_size, n_windows, first_row,
     if any(_has_nan(v) for v in values):  # missing values: the observed errors only
         return _observed_error_scale(values, floor)
     levels = np.stack([v.median(dim=1).values.numpy() for v in values])
+    return _scale_and_tails(levels, [v.numpy() for v in values], floor, np.quantile)
+
+
+def _scale_and_tails(levels, values, floor, quantile):
+    """``error_scale`` (the channels' ``levels``, floored) and ``error_tail`` of the
+    squared errors ``values`` (per source, (n_channels, n)), with ``quantile``
+    (``np.quantile``, or ``np.nanquantile`` when errors are missing)."""
     floored = np.maximum(floor * np.median(levels, axis=1, keepdims=True),
                          np.finfo(np.float32).tiny)
     scale = np.maximum(levels, floored)
     tails = []
     for i, v in enumerate(values):
-        scaled = v.numpy() / scale[i][:, None]
-        q50, q90, q99 = np.quantile(scaled, [0.5, 0.9, 0.99], axis=1)
+        q50, q90, q99 = quantile(v / scale[i][:, None], [0.5, 0.9, 0.99], axis=1)
         length = (q99 - q90) / np.log(10.0)
         length = np.maximum(length, max(_TAIL_FLOOR * float(np.median(length)),
                                         np.finfo(np.float32).tiny))
@@ -324,15 +330,4 @@ def _observed_error_scale(values, floor):
             "behind error_scale_ (the validation tail; all training rows without early "
             "stopping): too many missing values there to measure the typical error.")
     levels = np.stack([np.nanmedian(v, axis=1) for v in values])
-    floored = np.maximum(floor * np.median(levels, axis=1, keepdims=True),
-                         np.finfo(np.float32).tiny)
-    scale = np.maximum(levels, floored)
-    tails = []
-    for i, v in enumerate(values):
-        scaled = v / scale[i][:, None]
-        q50, q90, q99 = np.nanquantile(scaled, [0.5, 0.9, 0.99], axis=1)
-        length = (q99 - q90) / np.log(10.0)
-        length = np.maximum(length, max(_TAIL_FLOOR * float(np.median(length)),
-                                        np.finfo(np.float32).tiny))
-        tails.append(np.stack([q50, length]))
-    return scale, np.stack(tails)
+    return _scale_and_tails(levels, values, floor, np.nanquantile)
