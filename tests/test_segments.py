@@ -159,3 +159,19 @@ def test_watch_resumes_in_its_segment(tmp_path, gapped, monkeypatch, capsys):
     code, whole, err = watch(monkeypatch, capsys, live.to_csv(index=False), "-m", model,
                              "--resample", "5min")
     assert out1 + "".join(out2.splitlines(keepends=True)[1:]) == whole
+
+
+def test_watch_writes_a_segment_too_short_to_score_without_scores(tmp_path, gapped,
+                                                                   monkeypatch, capsys):
+    _, model = gapped
+    # rows 170..174 between two long gaps: 5 rows, window_max needs 8 for a score
+    frame = nab_series(300, spike=250).drop(index=[*range(150, 170), *range(175, 200)])
+    code, out, err = watch(monkeypatch, capsys, frame.iloc[100:].to_csv(index=False), "-m",
+                           model, "--resample", "5min")
+    assert code == 0, err
+    lines = pd.read_csv(pd.io.common.StringIO(out))
+    short = lines[lines["segment"] == 1]
+    assert len(short) == 5 and short["score"].isna().all() and (short["label"] == 1).all()
+    assert list(short["status"]) == ["warmup"] * 5
+    assert "segment 1 ends after 5 rows, fewer than the 8 a score needs" in err
+    assert (lines["segment"] == 2).sum() > 0 and "in 3 segments" in err

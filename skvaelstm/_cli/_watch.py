@@ -7,7 +7,8 @@ pipe; what is written for final rows (status, alerts per event, the rows of
 ``--context`` left out) is ``_watch_rows``'. Time stamps must increase; duplicated
 stamps and gaps follow ``score``'s rules (``--allow-duplicates``, ``--allow-gaps``),
 the usual step being the median of the latest steps; stamps are read as ``score``
-reads them (``_timestamps``).
+reads them (``_timestamps``). With ``--resample`` a gap longer than ``--max-gap``
+starts a new segment: the scorer restarts with fresh context (``_segments``).
 A bad row stops the command (exit 2) after what was final has been written,
 leaving the scorer, the clock and the saved place before it (a restart reads it
 again), or, with ``--skip-bad-rows``, is reported on stderr and skipped (the
