@@ -36,12 +36,14 @@ of evaluated rows without one is reported); it is also reported with NaN scores
 replaced by the series' median score so that every row counts.
 
 Optional ``--cli-resample``: a NAB tuning file with 5 % of its rows deleted
-(irregular time stamps) through ``skvaelstm detect --resample auto``; skipped with
-a message when the installed CLI has no such flag.
+(irregular time stamps) through ``skvaelstm detect --resample auto``, against the
+complete file (``cli_resample``); skipped with a message when the installed CLI has
+no such flag. ``--only-cli-resample`` runs that check alone (default results stem
+``missing_cli_resample``).
 
 Usage:  python benchmarks/missing.py [--seeds 0 1 2] [--rates 0.01 0.05 0.1]
         [--patterns random burst] [--limit N] [--asd] [--jobs 2] [--cache DIR]
-        [--cli-resample] [--out missing]
+        [--cli-resample | --only-cli-resample] [--out missing]
 Needs NAB ($SKVAELSTM_NAB_HOME or a download); ASD ($SKVAELSTM_ASD_HOME) with --asd.
 Writes benchmarks/results/<--out>.md and .json. Tasks are ordered so that the must
 condition (5 % at random, NAB) with all its seeds runs first.
@@ -51,6 +53,7 @@ import argparse
 import json
 import logging
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -200,16 +203,79 @@ def _tasks(series, seeds, conditions):
     return tasks
 
 
-def cli_resample():
-    """Optional check: 5 % of a NAB file's rows deleted, through ``detect --resample auto``."""
+CLI_SERIES = "realAWSCloudwatch/ec2_cpu_utilization_5f5533"   # a tuning series, 5-min rows
+CLI_SHARE, CLI_SEED = 0.05, 0
+
+
+def cli_resample(name=CLI_SERIES, share=CLI_SHARE, seed=CLI_SEED):
+    """A NAB tuning file with ``share`` of its rows deleted (irregular time stamps),
+    through ``skvaelstm detect --resample auto`` (a subprocess, as a user runs it).
+
+    The rows deleted are drawn with ``numpy.random.default_rng(seed)``, never the
+    first nor the last (the grid spans the same time). The complete and the gapped
+    file are detected with the same flags: ``--missing mask`` (the masked
+    detector's option), ``--random-state seed``, one torch thread, and
+    ``--train-until`` the time of the row where the script's NAB runs end training
+    (``_nab_task``); VUS-PR on the test rows with the complete series' sliding
+    window: the complete file on all of them and on the rows kept in the gapped
+    file, the gapped file on the kept rows with a score (its filled slots hold no
+    value to rank).
+    """
+    import tempfile
+
     cli = [sys.executable, "-m", "skvaelstm"]
     help_text = subprocess.run(cli + ["detect", "--help"], capture_output=True,
                                text=True).stdout
     if "--resample" not in help_text:
         return {"skipped": "`skvaelstm detect` has no --resample flag in this checkout"}
-    # TODO(issue 23): once --resample exists, run it on a NAB file with 5 % of its
-    # rows deleted and compare VUS-PR with the complete file (not written yet)
-    return {"skipped": "--resample exists but the comparison is not implemented yet"}
+    X, train_end, y, window = _load("nab", name)
+    bunch_frame = pd.read_csv(Path(nab_home()) / "data" / f"{name}.csv")
+    if len(bunch_frame) != len(y):
+        raise SystemExit(f"{name}: {len(bunch_frame)} CSV rows, {len(y)} labels")
+    rng = np.random.default_rng(seed)
+    gone = np.sort(rng.choice(np.arange(1, len(y) - 1), size=int(share * len(y)),
+                              replace=False))
+    kept = np.setdiff1d(np.arange(len(y)), gone)
+    flags = ["--resample", "auto", "--missing", "mask", "--random-state", str(seed),
+             "--n-threads", "1", "--train-until", str(bunch_frame["timestamp"][train_end]),
+             "-q"]
+    out = {"series": name, "rows": int(len(y)), "deleted": int(len(gone)),
+           "train_rows": int(train_end), "sliding_window": int(window),
+           "flags": shlex.join(flags), "seed": seed}
+    test = np.arange(len(y)) >= train_end
+    with tempfile.TemporaryDirectory() as folder:
+        for kind, frame in (("complete", bunch_frame),
+                            ("gapped", bunch_frame.iloc[kept])):
+            data, scores_path = Path(folder) / f"{kind}.csv", Path(folder) / f"{kind}-out.csv"
+            frame.to_csv(data, index=False)
+            start = time.perf_counter()
+            run = subprocess.run(cli + ["detect", str(data), *flags, "-o", str(scores_path)],
+                                 capture_output=True, text=True)
+            wall_s = time.perf_counter() - start
+            if run.returncode:
+                raise SystemExit(f"skvaelstm detect failed on the {kind} file:\n{run.stderr}")
+            scores = pd.read_csv(scores_path)
+            if len(scores) != len(y):   # one grid row per row of the complete file
+                raise SystemExit(f"{kind}: {len(scores)} grid rows, expected {len(y)}")
+            score = scores["score"].to_numpy()
+            observed = (scores["filled"].to_numpy() == 0) & ~np.isnan(score)
+            out[kind] = {
+                "input_rows": int(len(frame)), "grid_rows": int(len(scores)),
+                "filled": int(scores["filled"].sum()),
+                "filled_are_deleted": bool(np.array_equal(
+                    np.flatnonzero(scores["filled"]), gone if kind == "gapped" else [])),
+                "segments": int(scores["segment"].max() + 1),
+                "unscored_test_rows": int((test & np.isnan(score)).sum()),
+                "vus_pr_observed": vus_pr(y[test & observed], score[test & observed],
+                                          sliding_window=window),
+                "wall_s": wall_s}
+            if kind == "complete":
+                both = test & np.isin(np.arange(len(y)), kept)
+                out[kind]["vus_pr_on_kept_rows"] = vus_pr(y[both], score[both],
+                                                          sliding_window=window)
+    out["drop_on_kept_rows"] = (out["complete"]["vus_pr_on_kept_rows"]
+                                - out["gapped"]["vus_pr_observed"])
+    return out
 
 
 def main():
@@ -227,10 +293,23 @@ def main():
                         help="folder of per-run JSON results, reused when present")
     parser.add_argument("--cli-resample", action="store_true",
                         help="also the optional `skvaelstm detect --resample auto` check")
-    parser.add_argument("--out", default="missing", help="results file stem")
+    parser.add_argument("--only-cli-resample", action="store_true",
+                        help="run only the `skvaelstm detect --resample auto` check")
+    parser.add_argument("--out", default=None, help="results file stem (default: missing, "
+                        "with --only-cli-resample missing_cli_resample)")
     args = parser.parse_args()
+    args.out = args.out or ("missing_cli_resample" if args.only_cli_resample else "missing")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     source, load = git_state(), machine_load()   # the code measured: read before the run
+    if args.only_cli_resample:
+        start = time.perf_counter()
+        cli = cli_resample()
+        payload = {"command": _command(args), **source, "machine": machine(),
+                   "load_before": load, "wall_s": time.perf_counter() - start,
+                   "cli_resample": cli}
+        path = write_results(args.out, payload, _cli_report(payload))
+        print(f"written: {path}")
+        return
     limit = slice(None, args.limit or None)
     series = [("nab", n) for n in nab_tuning_series(nab_home())[limit]]
     if args.asd:
@@ -262,6 +341,8 @@ def main():
 
 
 def _command(args):
+    if args.only_cli_resample:
+        return f"python benchmarks/missing.py --only-cli-resample --out {args.out}"
     flags = f" --limit {args.limit}" if args.limit else ""
     flags += " --asd" if args.asd else ""
     flags += " --cache CACHE" if args.cache else ""
@@ -347,7 +428,7 @@ def _report(payload, conditions):
             for d in ("full",) + DETECTOR_NAMES}
     fit_line = ", ".join(f"{d} {np.mean(v):.1f} s" for d, v in fits.items() if v)
     cli = payload["cli_resample"]
-    cli_text = ("not run (no --cli-resample)" if cli is None else cli.get("skipped", cli))
+    cli_text = "not run (no --cli-resample)" if cli is None else _cli_text(cli)
     return f"""# Missing data: masked VAE-LSTM vs interpolation vs the full data
 
 Written by `benchmarks/missing.py`; do not edit by hand.
@@ -380,6 +461,50 @@ named `ValueError`, counted in "masked fits refused").
 {cli_text}
 """
 
+
+
+def _cli_text(cli):
+    """The section of the ``--resample`` check: a table, or why it was skipped."""
+    if "skipped" in cli:
+        return cli["skipped"]
+    c, g = cli["complete"], cli["gapped"]
+    rows = [
+        ["input rows", c["input_rows"], g["input_rows"]],
+        ["rows on the grid", c["grid_rows"], g["grid_rows"]],
+        ["filled slots found", c["filled"], g["filled"]],
+        ["filled slots = rows deleted", c["filled_are_deleted"], g["filled_are_deleted"]],
+        ["segments", c["segments"], g["segments"]],
+        ["test rows without a score", c["unscored_test_rows"], g["unscored_test_rows"]],
+        ["VUS-PR, test rows observed in the file", fmt(c["vus_pr_observed"]),
+         fmt(g["vus_pr_observed"])],
+        ["VUS-PR, test rows kept in the gapped file", fmt(c["vus_pr_on_kept_rows"]),
+         fmt(g["vus_pr_observed"])],
+        ["wall time of `detect` (s)", f"{c['wall_s']:.1f}", f"{g['wall_s']:.1f}"],
+    ]
+    return (f"`{cli['series']}` ({cli['rows']} rows, 5-minute stamps): {cli['deleted']} rows "
+            f"({cli['deleted'] / cli['rows']:.0%}, never the first or last) deleted at random "
+            f"(`numpy.random.default_rng({cli['seed']})`), both files run through "
+            f"`python -m skvaelstm detect FILE {cli['flags']}` (training on the first "
+            f"{cli['train_rows']} rows, before NAB's first anomaly window, as the script's "
+            f"NAB runs). VUS-PR on the test rows, sliding window {cli['sliding_window']} "
+            "(of the complete series); the gapped file's filled slots hold no value and are "
+            "left out of its VUS-PR.\n\n"
+            + markdown_table(["", "complete file", f"{cli['deleted']} rows deleted"], rows)
+            + f"\n\nVUS-PR drop on the kept test rows (complete − gapped): "
+            f"{fmt(cli['drop_on_kept_rows'])}.")
+
+
+def _cli_report(payload):
+    return f"""# Missing rows through the command line: `skvaelstm detect --resample auto`
+
+Written by `benchmarks/missing.py --only-cli-resample`; do not edit by hand.
+Command: `{payload['command']}`
+{git_line(payload)}
+Measured on: {payload['machine']}; load average before the run: {payload['load_before']};
+wall time {payload['wall_s']:.0f} s.
+
+{_cli_text(payload['cli_resample'])}
+"""
 
 if __name__ == "__main__":
     main()

@@ -189,7 +189,9 @@ class StreamScorer:
         provisional : bool, default=False
             Also return the current scores of the newest rows that are not
             final yet (``window_*`` only): what ``score_samples`` gives them on
-            the rows received so far; they change as later rows arrive.
+            the rows received so far; they change as later rows arrive. With
+            no rows, the scores the series would end with now (``skvaelstm
+            watch --resample`` writes them when a long gap ends a segment).
 
         Returns
         -------
@@ -217,6 +219,11 @@ class StreamScorer:
                 state, errors, pending = _advance(spec, state,
                                                   Z[start:start + _engine._STEP_ROWS])
                 scored.append(-errors)           # scores: the lower, the more abnormal
+            if provisional and not len(Z):
+                # no rows: the provisional scores of the rows received so far (the
+                # end of a series, e.g. before a gap that restarts the context);
+                # the state after no rows is the same, so it is not kept
+                _, _, pending = _advance(spec, state, Z)
         scores = np.concatenate(scored) if scored else np.empty((0, 1))
         pending = -pending
         if not _scores_finite(det, scores, pending):

@@ -1,6 +1,7 @@
 """``--resample``: irregular time stamps put on a regular grid by the command line
 (fit, score, detect, watch); empty slots are missing values masked by
-``--missing mask`` and marked in the output (column ``filled``)."""
+``--missing mask`` and marked in the output (column ``filled``); gaps longer than
+``--max-gap`` split the series into segments (``test_segments``)."""
 
 import numpy as np
 import pandas as pd
@@ -48,6 +49,7 @@ def test_nab_file_with_deleted_rows_end_to_end(tmp_path):
     grid = pd.date_range(START, periods=2500, freq=STEP).strftime("%Y-%m-%d %H:%M:%S")
     assert list(scores["timestamp"]) == list(grid)           # one row per grid slot
     assert list(np.flatnonzero(scores["filled"])) == list(gone)   # exactly the deleted
+    assert (scores["segment"] == 0).all()                       # no gap over --max-gap
     assert scores["value"].isna().sum() == len(gone)
     flagged = scores["predicted"] == -1
     assert flagged[2000]                                        # the spike
@@ -88,14 +90,15 @@ def gapped(tmp_path, n=120, hole=range(50, 70)):
     return tmp_path / "gap.csv"
 
 
-def test_a_gap_longer_than_max_gap_is_refused_naming_it(tmp_path, capsys):
+def test_max_gap_decides_whether_a_gap_is_masked(tmp_path, capsys):
     path = gapped(tmp_path)   # 20 empty slots; the default is window 4 x n_windows 3
     for extra, limit in (([], "12"), (["--max-gap", "19"], "19")):
+        # a longer gap splits the series: a fit across it is refused
         code = main(["detect", str(path), "--resample", "auto", "--missing", "mask",
                      *extra, *TINY_ARGS, "-o", str(tmp_path / "out.csv")])
-        assert_user_error(code, capsys.readouterr().err, "a gap of 20 empty slots after "
-                          "data row 50", "2024-01-01 04:05:00 -> 2024-01-01 05:50:00",
-                          f"--max-gap {limit}")
+        assert_user_error(code, capsys.readouterr().err, "span 1 gap(s) longer than "
+                          f"--max-gap {limit}", "20 empty slots between 2024-01-01 04:05:00 "
+                          "and 2024-01-01 05:50:00")
     assert main(["detect", str(path), "--resample", "auto", "--missing", "mask",
                  "--max-gap", "20", *TINY_ARGS, "-q", "-o", str(tmp_path / "out.csv")]) == 0
     scores = pd.read_csv(tmp_path / "out.csv")
@@ -165,7 +168,7 @@ def test_watch_fills_the_slots_a_gap_skips(tmp_path, masked_model, monkeypatch, 
     assert code == 0, err
     lines = pd.read_csv(pd.io.common.StringIO(out))
     assert list(lines.columns) == ["timestamp", "score", "decision", "label", "filled",
-                                   "status"]
+                                   "segment", "status"]
     grid = pd.date_range(START + 150 * STEP, periods=len(lines), freq=STEP)
     assert list(lines["timestamp"]) == list(grid.strftime("%Y-%m-%d %H:%M:%S"))
     assert list(np.flatnonzero(lines["filled"]) + 150) == [170, 171, 172, 200]
@@ -178,11 +181,15 @@ def test_watch_fills_the_slots_a_gap_skips(tmp_path, masked_model, monkeypatch, 
     batch = pd.read_csv(tmp_path / "batch.csv").iloc[:len(lines)]
     assert np.array_equal(batch["score"], lines["score"], equal_nan=True)
     assert list(batch["filled"]) == list(lines["filled"])
-    # a gap over --max-gap stops the command, naming the flag
+    # a gap over --max-gap is not filled: the live context restarts after it
     code, out, err = watch(monkeypatch, capsys, text, "-m", masked_model, "--resample",
                            "auto", "--max-gap", "2")
-    assert_user_error(code, err, "line 22 of the input", "a gap of 3 empty slots",
-                      "--max-gap 2")
+    assert code == 0, err
+    lines = pd.read_csv(pd.io.common.StringIO(out))
+    assert "2024-01-01 14:25:00: a gap of more than --max-gap 2 empty slots ends segment 0" \
+           in err
+    assert list(lines["segment"].value_counts().sort_index()) == [20, len(lines) - 20]
+    assert list(np.flatnonzero(lines["filled"])) == [200 - 153]   # the 1-slot gap only
 
 
 def test_watch_refuses_context_with_resample(tmp_path, masked_model, monkeypatch, capsys):

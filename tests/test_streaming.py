@@ -99,6 +99,12 @@ def test_provisional_scores_are_score_samples_of_the_rows_so_far(base, stream_da
         np.testing.assert_array_equal(result.provisional_scores,
                                       so_far[live.n_rows_final_:])
         np.testing.assert_array_equal(result.scores, so_far[result.positions])
+        # no rows: the same provisional scores, the scorer unchanged
+        again = live.update(X[:0], provisional=True)
+        assert len(again.positions) == 0 and live.n_rows_seen_ == seen
+        np.testing.assert_array_equal(again.provisional_positions,
+                                      result.provisional_positions)
+        np.testing.assert_array_equal(again.provisional_scores, result.provisional_scores)
 
 
 def test_causal_options_have_no_provisional_rows(base, stream_data):

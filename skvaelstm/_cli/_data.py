@@ -54,7 +54,7 @@ def _load(args, time_column, columns, *, context=None, params=None):
                          f"{exc}") from exc
     for note in table.notes:
         _note(note)
-    if table.slots is not None and n_context:   # the first data row's slot
+    if table.slots is not None and n_context:   # the first data row's grid row
         n_context = int(table.slots[n_context])
     return table, n_context
 
@@ -69,16 +69,19 @@ def _grid_options(args, params):
         if getattr(args, "max_gap", None) is not None:
             raise InputError("--max-gap is the longest gap --resample fills: add --resample.")
         return {"missing": missing, "mask_advice": advice}
+    # the limit itself, for the messages on segments (its default needs params)
+    args.max_gap = _max_gap(args, params)
     return {"missing": missing, "mask_advice": advice, "resample": resample,
-            "max_gap": _max_gap(args, params)}
+            "max_gap": args.max_gap}
 
 
 def _max_gap(args, params):
     """``--max-gap``, by default the span of the LSTM's context (window_size x
     n_windows slots): after a longer gap no score holds anything of the rows
-    before it, so the gap is an outage that splits the series rather than a few
-    lost points, and masking it would only write rows without a score. With
-    ``--window-size auto`` before the fit, the largest automatic window (96)."""
+    before it, so the gap is an outage that splits the series into segments
+    scored with fresh context (``_segments``) rather than a few lost points,
+    and masking it would only write rows without a score. With ``--window-size
+    auto`` before the fit, the largest automatic window (96)."""
     if args.max_gap is not None:
         if args.max_gap < 0:
             raise InputError(f"--max-gap {args.max_gap}: expected an integer >= 0.")

@@ -15,8 +15,10 @@ def _fitted(args, table, options):
     """The detector with ``options`` fitted on the training rows of ``table``,
     their number, and the seconds the fit took."""
     from .._model._detector import VAELSTMDetector
+    from ._segments import _check_one_series
 
     n_train = _train_count(args, table)
+    _check_one_series(args, table, n_train)   # never across a gap over --max-gap
     detector = VAELSTMDetector(**options)
     X = table.X.iloc[:n_train]
     _check_training_rows(detector, X)

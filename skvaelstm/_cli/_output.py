@@ -6,7 +6,7 @@ import os
 import sys
 
 from ..exceptions import InputError
-from ._errors import _estimator_errors, _input_errors
+from ._errors import _input_errors
 
 __all__ = []  # private helper of skvaelstm.cli
 
@@ -32,7 +32,8 @@ def _output_columns(args, table, time_column):
     if args.explain is not None and not 1 <= args.explain <= table.X.shape[1]:
         raise InputError(f"--explain {args.explain} is outside 1..{table.X.shape[1]} (the "
                          "channels).")
-    added = list(_OUTPUT_COLUMNS) + (["filled"] if table.filled is not None else [])
+    added = list(_OUTPUT_COLUMNS) + (["filled", "segment"] if table.filled is not None
+                                     else [])
     added += [f"{kind}_{i}" for i in range(1, (args.explain or 0) + 1)
               for kind in ("channel", "share")]
     clash = sorted(set(keep) & set(added))
@@ -68,14 +69,16 @@ def _blame(parts, flagged, names, k):
 def _write_scores(args, detector, table, time_column, *, report, first_row=0,
                   train_end=None):
     """Score ``table`` and write its rows from ``first_row`` on (earlier rows are
-    context: scored, not written); ``report`` prints the summary lines."""
+    context: scored, not written); ``report`` prints the summary lines. With
+    ``--resample``, each segment (split by a gap longer than ``--max-gap``) is
+    scored alone, with fresh context (``_segments``)."""
     import numpy as np
 
     from .._io._serialization import _atomic_write
+    from ._segments import _channel_segments, _scored_segments, _segments_line
 
     keep = _output_columns(args, table, time_column)
-    with _estimator_errors():
-        scores, decision, predicted = detector._scored(table.X)
+    scores, decision, predicted = _scored_segments(args, detector, table, first_row)
     if table.filled is not None:
         # a slot no row fell in holds no value that could be anomalous: its score
         # (from the observed rows around it) is written, but it is never flagged
@@ -84,8 +87,7 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
     scores, decision, predicted = scores[first_row:], decision[first_row:], predicted[first_row:]
     parts = blame = None
     if args.explain or (args.events and table.X.shape[1] > 1):
-        with _estimator_errors():
-            parts = detector.channel_scores(table.X)[first_row:]
+        parts = _channel_segments(detector, table, first_row)
     if args.explain:
         blame = _blame(parts, predicted == -1, list(table.X.columns), args.explain)
     if args.plot:  # before writing the CSV: a plotting error leaves no partial outputs
@@ -101,6 +103,7 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
             block["predicted"] = predicted[start:stop]
             if table.filled is not None:
                 block["filled"] = table.filled[first_row:][start:stop]
+                block["segment"] = table.segment[first_row:][start:stop]
             for name, values in (blame or {}).items():
                 block[name] = values[start:stop]
             file.write(block.to_csv(index=False, header=start == 0).encode())
@@ -111,12 +114,14 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
     # a row without a score (its windows hold no observed value) is never flagged:
     # its score and decision cells are empty, its predicted label +1
     without = f"; {unscored} rows without a score (empty score)" if unscored else ""
-    report(f"scored {len(out)} rows{context}: {int((predicted == -1).sum())} flagged as "
+    report(f"scored {len(out)} rows{context}{_segments_line(table, first_row)}: "
+           f"{int((predicted == -1).sum())} flagged as "
            f"anomalies (score below the threshold {detector.offset_:.4g}){without}.")
     report(f"scores written to {args.output}")
     if args.events:
         times = out[time_column].to_numpy() if time_column else None
-        found = _write_events(args, predicted, scores, parts, list(table.X.columns), times)
+        found = _write_events(args, predicted, scores, parts, list(table.X.columns), times,
+                              table, first_row)
         report(f"{found} event(s) (--merge-gap {args.merge_gap}, --min-length "
                f"{args.min_length}) written to {args.events}")
     if args.plot:
@@ -124,17 +129,19 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
         report(f"plot written to {args.plot}")
 
 
-def _write_events(args, predicted, scores, parts, names, times):
+def _write_events(args, predicted, scores, parts, names, times, table, first_row):
     """The ``--events`` CSV, one line per event of ``explain.events``: start, end
     and peak (times, or row numbers of the written rows), rows flagged, the peak's
-    score and, with several channels, the three most to blame (``;``-separated)."""
+    score and, with several channels, the three most to blame (``;``-separated).
+    Events are found segment by segment: none spans a gap between two."""
     import pandas as pd
 
     from .._io._serialization import _atomic_write
-    from ..explain import events
+    from ._segments import _segment_events
 
-    found = events(predicted, scores, merge_gap=args.merge_gap, min_length=args.min_length,
-                   channel_scores=parts, channel_names=names)
+    found = _segment_events(predicted, scores, parts, table, first_row,
+                            merge_gap=args.merge_gap, min_length=args.min_length,
+                            channel_names=names)
 
     def at(row):
         return row if times is None or row is None else times[row]

@@ -143,8 +143,10 @@ def _add_grid_flags(parser):
                         "the nearest slot, two rows in one slot are refused, empty slots "
                         "are missing values (need --missing mask; column filled = 1)")
     parser.add_argument("--max-gap", metavar="N", type=int, help="with --resample: the "
-                        "most empty slots in a row that are masked; a longer gap is refused "
-                        "(default: window_size x n_windows, the LSTM's context)")
+                        "most empty slots in a row that are masked; a longer gap splits "
+                        "the series into segments scored with fresh context (column "
+                        "segment; a fit must not span one) (default: window_size x "
+                        "n_windows, the LSTM's context)")
 
 
 def _add_event_flags(parser):

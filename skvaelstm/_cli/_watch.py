@@ -7,7 +7,8 @@ pipe; what is written for final rows (status, alerts per event, the rows of
 ``--context`` left out) is ``_watch_rows``'. Time stamps must increase; duplicated
 stamps and gaps follow ``score``'s rules (``--allow-duplicates``, ``--allow-gaps``),
 the usual step being the median of the latest steps; stamps are read as ``score``
-reads them (``_timestamps``).
+reads them (``_timestamps``). With ``--resample`` a gap longer than ``--max-gap``
+starts a new segment: the scorer restarts with fresh context (``_segments``).
 A bad row stops the command (exit 2) after what was final has been written,
 leaving the scorer, the clock and the saved place before it (a restart reads it
 again), or, with ``--skip-bad-rows``, is reported on stderr and skipped (the
@@ -75,7 +76,9 @@ def _watch(args, *, note, warn):
     counts = {"read": 0, "written": 0, "skipped": 0, "flagged": 0, "filled": 0,
               "alert": resumed.get("alert") if resumed else None,   # the event now
               "context": resumed.get("context", 0) if resumed else 0,   # rows not written
-              "warmup": _warmup_rows(detector)}
+              "warmup": _warmup_rows(detector),
+              # --resample: the segment the scorer is in (a gap over --max-gap restarts it)
+              "segment": resumed.get("scoring_segment", 0) if resumed else 0}
     if args.context:
         if clock.grid:   # context rows would need the grid too: not built yet
             raise InputError("--context cannot be combined with --resample yet: put the "
@@ -126,7 +129,8 @@ def _watch(args, *, note, warn):
                                 for line in header.notes:
                                     note(line)
                                 out.write(f"{header.time_column or 'row'},score,decision,"
-                                          "label" + (",filled" if clock.grid else "")
+                                          "label" + (",filled,segment" if clock.grid
+                                                     else "")
                                           + ",status\n")
                             if not counted:   # a resumed file's header was counted before
                                 ends.append(end)
@@ -153,8 +157,8 @@ def _watch(args, *, note, warn):
                             labels.append(label)
                             numbers.append(number)
                     ends.append(end)
-                failed, at = _score_rows(scorer, rows, labels, numbers, pending, out, args,
-                                         warn, counts)
+                scorer, failed, at = _score_segments(scorer, rows, labels, numbers, pending,
+                                                     out, args, note, warn, counts)
                 if at is not None:   # the row the scorer refused and the rows after it
                     clock.restore(before, [m for n, m in moments if n < at])
                 done = ends if at is None else ends[:at - where["line"] - 1]
@@ -177,6 +181,7 @@ def _watch(args, *, note, warn):
             save_model(scorer, args.state, metadata={"watch": {
                 "model": model_digest, "pending": list(pending),
                 "alert": counts["alert"], "context": counts["context"],
+                "scoring_segment": counts["segment"],
                 "place": _file_place(source.identity, where),
                 **clock.state()}})
     if header is None and stop is None:
@@ -184,6 +189,8 @@ def _watch(args, *, note, warn):
         raise InputError(f"{source} has no header line.")
     waiting = scorer.n_rows_seen_ - scorer.n_rows_final_
     filled = f" ({counts['filled']} of them empty slots)" if counts["filled"] else ""
+    if counts["segment"]:
+        filled += f" in {counts['segment'] + 1} segments"
     note(f"{counts['read']} rows read{filled}, {counts['written']} scores written "
          f"({counts['flagged']} flagged), {counts['skipped']} rows skipped"
          + (f"; the last {waiting} wait for later rows" if waiting else "") + ".")
@@ -262,6 +269,31 @@ def _score_rows(scorer, rows, labels, numbers, pending, out, args, warn, counts)
     return None, None
 
 
+def _score_segments(scorer, rows, labels, numbers, pending, out, args, note, warn, counts):
+    """``_score_rows`` for the rows of each ``--resample`` segment in turn: before
+    the first row of a new one the scorer restarts (``_segments._restart``).
+    The scorer now, and ``_score_rows``' error and line number."""
+    from ._segments import _restart
+
+    start = 0
+    while start < len(rows):
+        # a row's label is [time, filled, segment] on the grid, else its time
+        segment = labels[start][2] if isinstance(labels[start], list) else counts["segment"]
+        stop = start + 1
+        while stop < len(rows) and (not isinstance(labels[stop], list)
+                                    or labels[stop][2] == segment):
+            stop += 1
+        if segment != counts["segment"]:
+            scorer = _restart(scorer, segment, labels[start][0], pending, out, args, note,
+                              warn, counts)
+        failed, at = _score_rows(scorer, rows[start:stop], labels[start:stop],
+                                 numbers[start:stop], pending, out, args, warn, counts)
+        if at is not None:
+            return scorer, failed, at
+        start = stop
+    return scorer, None, None
+
+
 def _grid(args, detector):
     """The clock's ``--resample`` grid, or None."""
     from .._io._resample import _AUTO, _parse_freq
@@ -279,19 +311,21 @@ def _grid(args, detector):
               "n_windows_": getattr(detector, "n_windows_", detector.n_windows)}
     from ._data import _max_gap
 
-    return {"freq": args.resample, "max_gap": _max_gap(args, params),
+    args.max_gap = _max_gap(args, params)   # the limit itself, for the notes
+    return {"freq": args.resample, "max_gap": args.max_gap,
             "mask": detector.missing == "mask"}
 
 
 def _on_grid(clock, previous, values):
     """The rows of a row read on the ``--resample`` grid: the slots skipped since
-    the ``previous`` one (missing values), then the row, each labelled with
-    ``[its slot's time, filled]``."""
+    the ``previous`` one (missing values; none after a gap over --max-gap, which
+    starts a new segment), then the row, each labelled with ``[its slot's time,
+    filled, segment]``."""
     slot = clock.slot
-    first = slot if previous is None else previous + 1
+    first = slot if previous is None or clock.long_gap(slot, previous) else previous + 1
     missing = [np.nan] * len(values)
-    return [(missing, [clock.slot_text(s), 1]) for s in range(first, slot)] + [
-        (values, [clock.slot_text(slot), 0])]
+    return [(missing, [clock.slot_text(s), 1, clock.segment]) for s in range(first, slot)
+            ] + [(values, [clock.slot_text(slot), 0, clock.segment])]
 
 
 class _Header:

@@ -1,7 +1,8 @@
 """The time checks of ``skvaelstm watch`` for rows arriving one by one: the
 rules of ``score`` (time order, duplicates, gaps) and, with ``--resample``, the
 regular grid of ``_io._resample`` (the nearest slot; one row a slot; the slots a
-gap skips come back as missing rows, up to ``--max-gap``)."""
+gap skips come back as missing rows, up to ``--max-gap``; a longer gap starts a
+new segment, which ``watch`` scores with fresh context)."""
 
 import collections
 
@@ -41,7 +42,8 @@ class _Clock:
     at the first row, its step is the frequency (seconds or a number), or with
     auto the first positive step (the median of ``score`` needs rows not read
     yet). A moment is ``(value, format, offset, step, slot, grid step)``, the last
-    two None without a grid."""
+    two None without a grid. ``segment`` counts the gaps longer than ``max_gap``
+    passed (0 before the first)."""
 
     def __init__(self, name, allow_duplicates, allow_gaps, gap_factor, resumed, grid=None):
         self.name, self.gap_factor = name, gap_factor
@@ -52,7 +54,7 @@ class _Clock:
     def state(self):
         return {"format": self.format, "offset": self.offset, "last": self.last,
                 "steps": list(self.steps), "origin": self.origin, "slot": self.slot,
-                "grid_step": self.grid_step}
+                "grid_step": self.grid_step, "segment": self.segment}
 
     def restore(self, state, moments):
         """The clock of ``state`` (from ``state()``) moved on by ``moments``."""
@@ -64,6 +66,7 @@ class _Clock:
         self.steps = collections.deque(state.get("steps", []), maxlen=_STEPS_KEPT)
         self.origin, self.slot = state.get("origin"), state.get("slot")
         self.grid_step = state.get("grid_step")
+        self.segment = state.get("segment", 0)
         for moment in moments:
             self.advance(moment)
 
@@ -105,11 +108,8 @@ class _Clock:
                            "averaged")
         moment = (*moment[:3], step, slot, grid_step)
         skipped = slot - self.slot - 1
-        if skipped > self.grid["max_gap"]:
-            raise _Refused(f"time {stamp!r} leaves a gap of {skipped} empty slots of the "
-                           f"--resample {self.grid['freq']} grid, more than --max-gap "
-                           f"{self.grid['max_gap']}", moment)
-        if skipped and not self.grid["mask"]:
+        # a gap over --max-gap is not filled (it starts a new segment): no missing rows
+        if skipped and skipped <= self.grid["max_gap"] and not self.grid["mask"]:
             raise _Refused(f"time {stamp!r} leaves {skipped} empty slot(s) of the "
                            f"--resample {self.grid['freq']} grid: missing rows, which the "
                            "model does not mask (refit it with --missing mask)", moment)
@@ -131,7 +131,15 @@ class _Clock:
         if self.grid:
             if self.origin is None:
                 self.origin = self.last
+            elif self.long_gap(slot):
+                self.segment += 1
             self.slot, self.grid_step = slot, grid_step
+
+    def long_gap(self, slot, previous=None):
+        """Whether the empty slots between ``previous`` (default: the last row's
+        slot) and ``slot`` are more than ``--max-gap``: a new segment."""
+        previous = self.slot if previous is None else previous
+        return previous is not None and slot - previous - 1 > self.grid["max_gap"]
 
     def slot_text(self, slot):
         """The time of a grid slot as the output writes it (stamps in UTC)."""

@@ -99,8 +99,9 @@ def _emit(result, pending, labels, out, args, warn, counts):
         if position < counts["context"]:
             continue   # history: scored so that the live rows have their past
         if isinstance(stamp, list):   # --resample: a filled slot is never flagged
-            stamp, was_filled = stamp
-            filled, label = f",{was_filled}", 1 if was_filled else label
+            # (states written before segments hold [time, filled])
+            stamp, was_filled, segment = [*stamp, 0][:3]
+            filled, label = f",{was_filled},{segment}", 1 if was_filled else label
         stamp = position if stamp is None else stamp   # no time column: the row number
         status = "warmup" if position < counts["warmup"] else "final"
         lines.append(f"{stamp},{_number(score)},{_number(decision)},{label}{filled},"
@@ -150,9 +151,15 @@ class _Events:
             return None
         if event is None or position - event["last_row"] <= self.merge_gap:
             return None
-        self.state = None
-        if not event["announced"]:
-            return None   # shorter than min_length: not an event
-        last = "" if event["last"] is None else f" to {event['last']}"
-        return (f"{stamp}: anomaly over: {event['rows']} flagged row(s) from "
-                f"{event['start']}{last}, lowest score {event['peak']:.4g}.")
+        return self.close(stamp)
+
+    def close(self, stamp, why=""):
+        """The alert line of the event open now, over at ``stamp`` (``why``: words
+        after 'anomaly over'), if it was announced; no event is open after."""
+        event, self.state = self.state, None
+        if event is None or not event.get("announced", True):
+            return None   # none, or shorter than min_length: not an event
+        last = "" if event.get("last") is None else f" to {event['last']}"
+        return (f"{stamp}: anomaly over{why}: {event['rows']} flagged row(s) from "
+                f"{event['start']}{last}, lowest score "
+                f"{event.get('peak', event.get('lowest')):.4g}.")

@@ -7,8 +7,10 @@ for the rows ``watch`` reads one by one (``_slot``). Two rows in one slot are
 refused, not averaged: an average would make up a value no sensor read, and two
 rows a step apart usually mean the frequency is wrong. Slots no row falls in
 become missing values (NaN in every channel), masked by ``missing="mask"``. A
-run of empty slots longer than ``max_gap`` is refused, naming it: see
-``_cli._data._max_gap`` for the default and why.
+run of empty slots longer than ``max_gap`` (see ``_cli._data._max_gap`` for the
+default and why) splits the series into segments: its slots are not put on the
+grid (they would be rows without a value nor a score), and the command line
+scores each segment with fresh context (``_cli._segments``).
 """
 
 import numpy as np
@@ -69,9 +71,11 @@ def _offsets(time):
 
 
 def _resample(table, freq, max_gap, fmt):
-    """``(table on the grid, filled, slots)``: ``filled`` is 1 for the slots no row
-    fell in, ``slots[i]`` the slot of the table's row ``i``; ``fmt`` formats a time
-    value for messages."""
+    """``table`` on the grid, with ``filled`` (1 for the slots no row fell in),
+    ``slots`` (``slots[i]``: the grid row of the table's row ``i``), ``segment``
+    (the 0-based segment of each grid row) and ``gaps`` (the first grid row of
+    each segment after the first: the empty slots left out before it) set;
+    ``fmt`` formats a time value for messages."""
     time, name = table.time, table.time_column
     step = _step(freq, time, name)
     slots = np.floor(_offsets(time) / step + 0.5).astype(np.int64)
@@ -83,27 +87,41 @@ def _resample(table, freq, max_gap, fmt):
             f"--resample {freq}: data rows {i + 1} and {i + 2} ({fmt(time[i])}, "
             f"{fmt(time[i + 1])}) fall in the same slot of the grid ({len(same)} such "
             "pair(s)); rows are not averaged: remove one, or give a shorter step.")
+    # a gap longer than max_gap ends a segment: the slots of the gap are left out
     long = np.flatnonzero(moves - 1 > max_gap)
-    if len(long):
-        i = long[0]
-        raise InputError(
-            f"--resample {freq}: a gap of {int(moves[i] - 1)} empty slots after data row "
-            f"{i + 1} ({fmt(time[i])} -> {fmt(time[i + 1])}) is longer than --max-gap "
-            f"{max_gap} ({len(long)} such gap(s)); raise --max-gap to mask it (its middle "
-            "rows get no score), or split the file there.")
-    n = int(slots[-1]) + 1
+    firsts = np.concatenate([slots[:1], slots[long + 1]])
+    lasts = np.concatenate([slots[long], slots[-1:]])
+    kept = np.concatenate([np.arange(a, b + 1) for a, b in zip(firsts, lasts)])
+    segment = np.repeat(np.arange(len(firsts)), lasts - firsts + 1)
+    rows = np.searchsorted(kept, slots)
+    n = len(kept)
     filled = np.ones(n, dtype=np.int64)
-    filled[slots] = 0
-    X = table.X.set_axis(slots).reindex(np.arange(n))
-    frame = table.frame.set_axis(slots).reindex(np.arange(n))
+    filled[rows] = 0
+    X = table.X.set_axis(slots).reindex(kept)
+    frame = table.frame.set_axis(slots).reindex(kept)
     if np.issubdtype(time.dtype, np.datetime64):
-        grid = time[0] + (np.arange(n) * step).astype("timedelta64[ns]")
+        grid = time[0] + (kept * step).astype("timedelta64[ns]")
         text = pd.DatetimeIndex(grid).strftime(
             "%Y-%m-%d %H:%M:%S" if step % 10**9 == 0 else "%Y-%m-%d %H:%M:%S.%f")
         frame[name] = np.asarray(text, dtype=object)
     else:
-        grid = time[0] + np.arange(n) * step
+        grid = time[0] + kept * step
         frame[name] = grid
     table.frame, table.X, table.time = frame.reset_index(drop=True), X.reset_index(
         drop=True), grid
-    return table, filled, slots
+    table.filled, table.slots, table.segment = filled, rows, segment
+    table.gaps = {int(rows[i + 1]): int(moves[i] - 1) for i in long}
+    if len(long):
+        table.notes.append(_segments_note(table, freq, max_gap, fmt))
+    return table
+
+
+def _segments_note(table, freq, max_gap, fmt, shown=5):
+    """Where the segments start (the first ``shown``), for the notes on stderr."""
+    starts = [f"segment {table.segment[row]} at {fmt(table.time[row])} (after {empty} "
+              "empty slots)" for row, empty in list(table.gaps.items())[:shown]]
+    more = f", and {len(table.gaps) - shown} more" if len(table.gaps) > shown else ""
+    return (f"--resample {freq}: {len(table.gaps)} gap(s) longer than --max-gap {max_gap} "
+            f"empty slots split the series into {len(table.gaps) + 1} segments (column "
+            f"'segment'), each scored with fresh context; their slots are left out. "
+            f"Segment 0 starts at {fmt(table.time[0])}, {', '.join(starts)}{more}.")

@@ -42,7 +42,9 @@ class _Table:
     time_column: object = None         # the name of the time column, or None
     notes: list = field(default_factory=list)   # things the user should be told
     filled: object = None              # with --resample: 1 for slots no row fell in, else 0
-    slots: object = None               # with --resample: the slot of each input row
+    slots: object = None               # with --resample: the grid row of each input row
+    segment: object = None             # with --resample: the segment of each row (0, 1, ..)
+    gaps: dict = field(default_factory=dict)   # segment's first row: empty slots left out
 
 
 def _read_table(path):
@@ -174,7 +176,7 @@ def _prepare(frame, *, path, time_column=None, columns=None, sort=False,
     if resample is not None:
         from ._resample import _resample
 
-        table, table.filled, table.slots = _resample(table, resample, max_gap, _fmt)
+        table = _resample(table, resample, max_gap, _fmt)
         added = int(table.filled.sum())
         if added and missing != "mask":
             first = table.time[np.flatnonzero(table.filled)[0]]
