@@ -119,29 +119,31 @@ def probation(n_rows):
     return min(math.floor(0.15 * n_rows), 750)
 
 
-def tail_z(errors, start):
+def tail_z(errors, start, reestimate=REESTIMATE):
     """Each row's error from ``start`` on as a z-score against all earlier errors.
 
     The mean and standard deviation are those of rows ``0 .. s - 1`` for the
-    block of ``REESTIMATE`` rows starting at ``s``: causal. Errors are divided by
+    block of ``reestimate`` rows starting at ``s``: causal. Errors are divided by
     the largest probationary error first (squares of raw errors overflow on a
     flat line, whose typical error is tiny).
     """
     e = errors / (np.abs(errors[:start]).max() + 1e-300)
     z = np.zeros(len(e))
-    for s in range(start, len(e), REESTIMATE):
+    for s in range(start, len(e), reestimate):
         ref = e[:s]
         spread = ref.std() + 1e-12 * abs(ref.mean()) + 1e-300
-        z[s:s + REESTIMATE] = (e[s:s + REESTIMATE] - ref.mean()) / spread
+        z[s:s + reestimate] = (e[s:s + reestimate] - ref.mean()) / spread
     return z
 
 
-def nab_output(errors, start):
+def nab_output(errors, start, suppress=SUPPRESS, reestimate=REESTIMATE):
     """NAB anomaly scores in [0, 1]: 0 before ``start`` and where suppressed."""
-    z = tail_z(errors, start)
-    # a row reports only when it tops every z of the SUPPRESS rows before it
-    before = np.concatenate([np.full(SUPPRESS, -np.inf), z[:-1]])
-    tops = z > sliding_window_view(before, SUPPRESS).max(axis=1)
+    z = tail_z(errors, start, reestimate)
+    # a row reports only when it tops every z of the `suppress` rows before it
+    tops = np.ones(len(z), dtype=bool)
+    if suppress:
+        before = np.concatenate([np.full(suppress, -np.inf), z[:-1]])
+        tops = z > sliding_window_view(before, suppress).max(axis=1)
     tops[:start] = False
     a = -norm.logsf(z[tops]) / math.log(10)
     out = np.zeros(len(z))

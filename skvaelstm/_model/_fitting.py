@@ -27,6 +27,7 @@ from ._threshold import _check_peaks
 from ._training import _fit_lstm, _fit_vae, _make_generators, _seed
 from ._validation import _validate
 from ._window_size import (
+    _AUTO_BOUNDS,
     _MIN_WINDOWS,
     _auto_window_size,
     _chronological_split,
@@ -144,7 +145,7 @@ def _fit_model(params, X, names=None):
             f"n_samples={n_samples} is too few to fit VAELSTMDetector: it needs at least "
             f"{min_rows} rows (window_size * n_windows = {W} * "
             f"{min(_MIN_WINDOWS, p['n_windows'])} for training, n_windows shrunk to its minimum"
-            f"{detail})."
+            f"{detail}){_auto_advice(p, n_samples)}."
         )
     n_windows, split = plan
     notes = [m for m in [_shrink_message(n_samples, W, p, n_windows, split)] if m]
@@ -222,3 +223,16 @@ def _shrink_message(n_samples, W, p, n_windows, split):
 
 def _already_standardised(rows):
     return rows
+
+
+def _auto_advice(p, n_samples):
+    """The cold-start hint of the too-few-rows error: ``window_size="auto"``
+    shrinks the window down to its lower bound, so it fits from fewer rows."""
+    if p["window_size"] == "auto":
+        return ""
+    low = _AUTO_BOUNDS[0]
+    if _min_shrunk_rows(low, p["n_windows"], p["early_stopping"],
+                        p["validation_fraction"]) > n_samples:
+        return ""
+    return (f'; window_size="auto" fits from these rows (it takes a window of at least '
+            f"{low} rows that the data can fit)")
