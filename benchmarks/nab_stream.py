@@ -320,6 +320,8 @@ def main():
     names = list_nab()[:args.limit or None]
     tasks = [(nm, s) for s in args.seeds for nm in names]
     log.info("%d files x %d seeds", len(names), len(args.seeds))
+    reused = sum((args.cache / f"{nm.replace('/', '__')}_s{s}.npz").exists()
+                 for nm, s in tasks) if args.cache else 0
     start = time.perf_counter()
     outs = Parallel(n_jobs=args.jobs, verbose=5)(
         delayed(cached)(args.cache, nm, s) for nm, s in tasks)
@@ -347,7 +349,8 @@ def main():
                "detector": DETECTOR, "pot": POT, "reestimate": REESTIMATE, "suppress": SUPPRESS,
                "scoreboard": SCOREBOARD, "results": results, "per_file": per_file,
                "nab_files_rescored_agree": files_check,
-               "cache": "reused per-file outputs of earlier runs" if args.cache else None}
+               "cache": f"{reused} of {len(tasks)} per-file outputs reused from the cache"
+               if args.cache else None}
     path = write_results(args.out, payload, report(payload))
     print(f"written: {path}")
 
