@@ -38,12 +38,14 @@ from _common import (
     nab_home,
     write_results,
 )
+from _nab_stream_report import PROFILES
 from joblib import Parallel, delayed
-from nab_stream import PAPER, PROFILES, REESTIMATE, SUPPRESS, nab_output, probation, windows_of
+from nab_stream import PAPER, REESTIMATE, SUPPRESS, suppressed, tail_z, windows_of
 from sklearn.ensemble import IsolationForest
 from sklearn.pipeline import make_pipeline
 
 from skvaelstm import VAELSTMDetector
+from skvaelstm._metrics._nab_input import _probationary_rows
 from skvaelstm.datasets import fetch_nab, list_nab
 from skvaelstm.metrics import nab_optimize_threshold
 from skvaelstm.preprocessing import LagWindows
@@ -59,7 +61,7 @@ SUPPRESSIONS = (0, 50, 100, 200)
 def errors_of(name, seed):
     """Causal errors of every option, and IsolationForest's, for one file."""
     X = fetch_nab(name, data_home=nab_home()).data.astype(np.float64)
-    start = probation(len(X))
+    start = _probationary_rows(len(X))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         det = VAELSTMDetector(window_size="auto", early_stopping=False, random_state=seed,
@@ -93,17 +95,19 @@ def main():
     keys = [f"{s}/{a}" for s, a in OPTIONS] + ["IsolationForest"]
     results = {}
     for key in keys:
-        for k in SUPPRESSIONS:
-            cell = {}
-            for seed in args.seeds:
-                outputs = {nm: (nab_output(errors[key], start, k, REESTIMATE), info[nm][1])
-                           for (nm, s), (start, errors) in zip(tasks, runs) if s == seed}
+        for seed in args.seeds:
+            # the z-scores do not depend on the suppression: once per file
+            z = {nm: (tail_z(errors[key], start, REESTIMATE), start)
+                 for (nm, s), (start, errors) in zip(tasks, runs) if s == seed}
+            for k in SUPPRESSIONS:
+                cell = results.setdefault(f"{key}|{k}", {})
+                outputs = {nm: (suppressed(zs, start, k), info[nm][1])
+                           for nm, (zs, start) in z.items()}
                 for sub, members in subsets.items():
                     files = [outputs[nm] for nm in members]
                     for profile in PROFILES:
                         cell.setdefault(f"{sub}|{profile}", []).append(
                             nab_optimize_threshold(files, profile=profile)[0])
-            results[f"{key}|{k}"] = cell
     payload = {"command": f"python benchmarks/nab_stream_mapping.py --seeds "
                           f"{' '.join(map(str, args.seeds))} --jobs {args.jobs} --out {args.out}",
                **source, "machine": machine(), "load_before": load, "wall_s": wall_s,

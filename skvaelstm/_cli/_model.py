@@ -49,7 +49,7 @@ def _check_training_rows(detector, X):
     validation tail for short data, down to a minimum) of the window ``fit`` will
     use."""
     from .._model._fitting import _window_for
-    from .._model._window_size import _AUTO_BOUNDS, _min_shrunk_rows
+    from .._model._window_size import _AUTO_BOUNDS, _auto_fits, _min_shrunk_rows
 
     p = detector.get_params()
     early_stopping, n_windows, fraction = (p["early_stopping"], p["n_windows"],
@@ -72,11 +72,10 @@ def _check_training_rows(detector, X):
                       "trains on all rows, no validation tail)")
     if n_windows > 2:
         advice.append("--n-windows 2")
-    low = _AUTO_BOUNDS[0]
-    if p["window_size"] != "auto" and needed(low) <= n:
+    if _auto_fits(p, n):
         # cold start: "auto" shrinks the window to what the rows fit
-        advice.append(f"--window-size auto (it takes a window of at least {low} rows "
-                      "that the data can fit)")
+        advice.append(f"--window-size auto (it takes a window of at least "
+                      f"{_AUTO_BOUNDS[0]} rows that the data can fit)")
     raise InputError(
         f"{n} training rows are too few: with --window-size {window} and --n-windows "
         f"{n_windows} the model needs at least {needed(window)} rows{detail}. Use more "

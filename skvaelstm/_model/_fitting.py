@@ -29,6 +29,7 @@ from ._validation import _validate
 from ._window_size import (
     _AUTO_BOUNDS,
     _MIN_WINDOWS,
+    _auto_fits,
     _auto_window_size,
     _chronological_split,
     _fit_plan,
@@ -226,13 +227,8 @@ def _already_standardised(rows):
 
 
 def _auto_advice(p, n_samples):
-    """The cold-start hint of the too-few-rows error: ``window_size="auto"``
-    shrinks the window down to its lower bound, so it fits from fewer rows."""
-    if p["window_size"] == "auto":
-        return ""
-    low = _AUTO_BOUNDS[0]
-    if _min_shrunk_rows(low, p["n_windows"], p["early_stopping"],
-                        p["validation_fraction"]) > n_samples:
+    """The cold-start hint of the too-few-rows error."""
+    if not _auto_fits(p, n_samples):
         return ""
     return (f'; window_size="auto" fits from these rows (it takes a window of at least '
-            f"{low} rows that the data can fit)")
+            f"{_AUTO_BOUNDS[0]} rows that the data can fit)")

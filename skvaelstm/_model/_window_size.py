@@ -86,6 +86,15 @@ def _min_shrunk_rows(window_size, n_windows, early_stopping, validation_fraction
     return n
 
 
+def _auto_fits(params, n_rows):
+    """Whether ``window_size="auto"`` would fit ``n_rows`` rows where the given
+    window does not: the cold-start hint of the too-few-rows errors (API and
+    command line). "auto" shrinks the window down to ``_AUTO_BOUNDS[0]``."""
+    return params["window_size"] != "auto" and _min_shrunk_rows(
+        _AUTO_BOUNDS[0], params["n_windows"], params["early_stopping"],
+        params["validation_fraction"]) <= n_rows
+
+
 def _chronological_split(n_rows, validation_fraction):
     """Row index where the validation tail starts.
 
