@@ -18,7 +18,8 @@ def _load(args, time_column, columns, *, context=None, params=None):
     the default ``--max-gap``."""
     import pandas as pd
 
-    from .._io._tables import _check_columns, _check_header, _prepare
+    from .._io._table_files import _check_header
+    from .._io._tables import _check_columns, _prepare
 
     frame = _read(args.data)
     if columns is None and time_column is None and not args.data.lower().endswith(
