@@ -97,7 +97,7 @@ class StreamScorer:
         rows ``score_samples`` accepts (then the first rows' scores, which
         need the first window, come out together).
     n_rows_seen_ : int
-        Rows received so far.
+        Rows received so far (since the last :meth:`end_segment`, if any).
     n_rows_final_ : int
         Rows whose final score has been handed out (positions ``0 ..
         n_rows_final_ - 1``).
@@ -189,9 +189,8 @@ class StreamScorer:
         provisional : bool, default=False
             Also return the current scores of the newest rows that are not
             final yet (``window_*`` only): what ``score_samples`` gives them on
-            the rows received so far; they change as later rows arrive. With
-            no rows, the scores the series would end with now (``skvaelstm
-            watch --resample`` writes them when a long gap ends a segment).
+            the rows received so far; they change as later rows arrive
+            (:meth:`end_segment` makes them final when the series ends).
 
         Returns
         -------
@@ -219,11 +218,6 @@ class StreamScorer:
                 state, errors, pending = _advance(spec, state,
                                                   Z[start:start + _engine._STEP_ROWS])
                 scored.append(-errors)           # scores: the lower, the more abnormal
-            if provisional and not len(Z):
-                # no rows: the provisional scores of the rows received so far (the
-                # end of a series, e.g. before a gap that restarts the context);
-                # the state after no rows is the same, so it is not kept
-                _, _, pending = _advance(spec, state, Z)
         scores = np.concatenate(scored) if scored else np.empty((0, 1))
         pending = -pending
         if not _scores_finite(det, scores, pending):
@@ -237,9 +231,87 @@ class StreamScorer:
             self._state = replace(state, held=held)
             return _result(np.empty(0), first, det.offset_, none)
         self._state = replace(state, held=np.empty((0, 1)))
-        offsets = det.offset_ if self._pot is None else -self._pot.update(-held[:, 0])
-        return _result(held[:, 0], first, offsets,
+        return _result(held[:, 0], first, self._offsets(held[:, 0]),
                        (pending[:, 0], state.n) if provisional else none)
+
+    def end_segment(self):
+        """End the series here: make the waiting rows' scores final, then start anew.
+
+        The rows whose score waits for later rows (the newest ``look_ahead``
+        rows, or every row before ``min_rows``) get the scores the series ends
+        with: those of ``score_samples`` on the rows received since the scorer
+        was made (or since the last ``end_segment``), the same computation as
+        :meth:`update`'s, and, with ``adapt_threshold``, they pass the
+        threshold's update as any final row does. A segment of fewer than
+        ``min_rows`` rows, which ``score_samples`` refuses, gets no scores: its
+        rows are handed out with NaN scores and label +1, as rows that no
+        window scores under ``missing="mask"``.
+
+        The scorer then starts a new series with fresh context, as a new
+        ``StreamScorer`` of the same detector: the next rows are scored without
+        the rows before, and positions, ``n_rows_seen_`` and ``n_rows_final_``
+        count from 0 again. It keeps its copy of the detector and, with
+        ``adapt_threshold``, the tail learnt so far (a gap in the data restarts
+        the context, not the threshold). ``skvaelstm watch --resample`` calls it
+        at a gap longer than ``--max-gap``.
+
+        Returns
+        -------
+        result : sklearn.utils.Bunch
+            The rows made final, as :meth:`update` returns them (``positions``
+            in the series that ended, ``scores``, ``offsets``, ``decisions``,
+            ``labels``; no provisional rows).
+
+        Raises
+        ------
+        ValueError
+            If the waiting rows' scores are not finite; the scorer is then
+            unchanged.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skvaelstm import VAELSTMDetector
+        >>> from skvaelstm.streaming import StreamScorer
+        >>> X = np.sin(np.arange(600) / 4.0)[:, None]
+        >>> det = VAELSTMDetector(window_size=8, n_windows=3, max_iter=2,
+        ...                       early_stopping=False, random_state=0).fit(X[:400])
+        >>> live = StreamScorer(det)                 # window_max: 7 rows wait
+        >>> first = live.update(X[400:450])
+        >>> last = live.end_segment()                # the series ends after 50 rows
+        >>> last.positions[[0, -1]].tolist(), live.n_rows_seen_
+        ([43, 49], 0)
+        >>> scores = np.concatenate([first.scores, last.scores])
+        >>> bool(np.array_equal(scores, det.score_samples(X[400:450])))
+        True
+        >>> again = live.update(X[500:600])          # a new series: fresh context
+        >>> fresh = StreamScorer(det).update(X[500:600])
+        >>> bool(np.array_equal(again.scores, fresh.scores))
+        True
+        """
+        det, state = self.detector, self._state
+        first = self.n_rows_final_
+        if state.n < self.min_rows:   # too short for any score
+            scores = np.full(state.n - first, np.nan)
+        elif first == state.n:        # none waits (causal options)
+            scores = np.empty(0)
+        else:
+            with _torch_threads(det.n_threads), torch.inference_mode():
+                _, _, pending = _advance(_Spec.of(det), state,
+                                         np.empty((0, det.n_features_in_), np.float32))
+            scores = np.concatenate([state.held, -pending])[:, 0]
+            if not _scores_finite(det, scores):
+                raise InputError("the scores of the waiting rows are not finite: the "
+                                 "networks overflow on them; the scorer is unchanged.")
+        result = _result(scores, first, self._offsets(scores), (np.empty(0), state.n))
+        self._state = _empty_state(_Spec.of(det), det.n_features_in_, det.code_size)
+        return result
+
+    def _offsets(self, scores):
+        """The offsets the final ``scores`` are compared with (in order); with
+        ``adapt_threshold`` they update the tail."""
+        return (self.detector.offset_ if self._pot is None
+                else -self._pot.update(-scores))
 
     def _to_document(self, arrays):
         """The state as JSON with its arrays in ``arrays`` (for the model file)."""

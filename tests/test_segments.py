@@ -83,18 +83,30 @@ def test_events_never_span_two_segments(tmp_path, gapped, capsys):
     assert list(segment[found["start"]]) == [0, 1] == list(segment[found["end"]])
 
 
-def test_a_segment_too_short_to_score_is_refused_naming_it(tmp_path, gapped, capsys):
-    _, model = gapped
-    # rows 170..174 between two long gaps: 5 rows, window_max needs 2 x window 4
+def test_a_segment_too_short_to_score_is_written_without_scores(tmp_path, gapped, capsys):
+    frame, model = gapped
+    # rows 170..174 between two long gaps: 5 rows, window_max needs 2 x window 4;
+    # as in watch, its rows get no score (NaN, +1) and a warning names it
     frame = nab_series(400, spike=300).drop(index=[*range(150, 170), *range(175, 200)])
     frame.to_csv(tmp_path / "short.csv", index=False)
-    code = main(["score", str(tmp_path / "short.csv"), "-m", str(model), "--resample",
-                 "auto", "-o", str(tmp_path / "out.csv")])
-    assert_user_error(code, capsys.readouterr().err, "segment 1 (2024-01-01 14:10:00 to "
-                      "2024-01-01 14:30:00, after a gap of 20 empty slots and before a gap "
-                      "of 25) has 5 rows on the grid", "needs at least 8 rows",
-                      "Raise --max-gap (now 12)")
-    assert not (tmp_path / "out.csv").exists()
+    out = tmp_path / "out.csv"
+    assert main(["score", str(tmp_path / "short.csv"), "-m", str(model), "--resample",
+                 "auto", "-o", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "warning: segment 1 (2024-01-01 14:10:00 to 2024-01-01 14:30:00) ends after " \
+           "5 rows, fewer than the 8 a score needs" in captured.err
+    assert "Raise --max-gap (now 12)" in captured.err
+    assert "5 rows without a score" in captured.out
+    scores = pd.read_csv(out)
+    short = scores[scores["segment"] == 1]
+    assert len(short) == 5 and short["score"].isna().all() and short["decision"].isna().all()
+    assert (short["predicted"] == 1).all()
+    # the other segments are scored alone, as always
+    detector = load_model(model)
+    expected = np.concatenate([detector.score_samples(on_grid(frame, range(0, 150))),
+                               np.full(5, np.nan),
+                               detector.score_samples(on_grid(frame, range(200, 400)))])
+    assert np.array_equal(scores["score"].to_numpy(), expected, equal_nan=True)
 
 
 def test_training_rows_across_a_long_gap_are_refused(tmp_path, gapped, capsys):
@@ -110,6 +122,17 @@ def test_training_rows_across_a_long_gap_are_refused(tmp_path, gapped, capsys):
                  "mask", "--train-until", "2024-01-01 14:10:00", *TINY_ARGS, "-q", "-o",
                  out]) == 0
     assert list(pd.read_csv(out)["segment"].value_counts().sort_index()) == [150, 230]
+
+
+def test_fit_across_several_gaps_names_the_max_gap_that_masks_them_all(tmp_path, capsys):
+    # gaps of 20 and then 30 empty slots: --max-gap 20 would still split at the second
+    frame = nab_series(400, spike=300).drop(index=[*range(150, 170), *range(250, 280)])
+    frame.to_csv(tmp_path / "two.csv", index=False)
+    code = main(["detect", str(tmp_path / "two.csv"), "--resample", "auto", "--missing",
+                 "mask", *TINY_ARGS, "-o", str(tmp_path / "out.csv")])
+    assert_user_error(code, capsys.readouterr().err, "span 2 gap(s) longer than --max-gap "
+                      "12 (the first: 20 empty slots", "--train-rows 150",
+                      "raise --max-gap to 30 to mask them")
 
 
 def test_watch_restarts_its_context_after_a_long_gap(tmp_path, gapped, monkeypatch, capsys):
@@ -173,5 +196,7 @@ def test_watch_writes_a_segment_too_short_to_score_without_scores(tmp_path, gapp
     short = lines[lines["segment"] == 1]
     assert len(short) == 5 and short["score"].isna().all() and (short["label"] == 1).all()
     assert list(short["status"]) == ["warmup"] * 5
-    assert "segment 1 ends after 5 rows, fewer than the 8 a score needs" in err
+    # the warning of 'score' on the same segment (one rule for both)
+    assert "segment 1 (2024-01-01 14:10:00 to 2024-01-01 14:30:00) ends after 5 rows, " \
+           "fewer than the 8 a score needs" in err and "--max-gap (now 12)" in err
     assert (lines["segment"] == 2).sum() > 0 and "in 3 segments" in err

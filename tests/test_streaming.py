@@ -99,12 +99,106 @@ def test_provisional_scores_are_score_samples_of_the_rows_so_far(base, stream_da
         np.testing.assert_array_equal(result.provisional_scores,
                                       so_far[live.n_rows_final_:])
         np.testing.assert_array_equal(result.scores, so_far[result.positions])
-        # no rows: the same provisional scores, the scorer unchanged
-        again = live.update(X[:0], provisional=True)
-        assert len(again.positions) == 0 and live.n_rows_seen_ == seen
-        np.testing.assert_array_equal(again.provisional_positions,
-                                      result.provisional_positions)
-        np.testing.assert_array_equal(again.provisional_scores, result.provisional_scores)
+
+
+def _same_bunch(a, b):
+    assert set(a) == set(b)
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+
+
+@pytest.mark.parametrize("aggregation,source", [("window_max", "both"),
+                                                ("window_mean", "prediction"),
+                                                ("trailing_max", "both"),
+                                                ("newest", "prediction")])
+def test_end_segment_finalises_the_segment_and_starts_a_fresh_stream(base, stream_data,
+                                                                     aggregation, source):
+    det = _detector(base, aggregation, source)
+    X = stream_data[N_TRAIN:]
+    live = StreamScorer(det)
+    results = _run(live, X[:70], [9])
+    waiting = live.n_rows_seen_ - live.n_rows_final_
+    assert waiting == live.look_ahead
+    end = live.end_segment()
+    # the waiting rows get the scores of score_samples on the segment alone
+    np.testing.assert_array_equal(end.positions, np.arange(70 - waiting, 70))
+    segment = det.score_samples(X[:70])
+    np.testing.assert_array_equal(_joined(results + [end], "scores"), segment)
+    np.testing.assert_array_equal(end.offsets, np.full(waiting, det.offset_))
+    np.testing.assert_array_equal(end.decisions, det.decision_function(X[:70])[-waiting:]
+                                  if waiting else np.empty(0))
+    np.testing.assert_array_equal(_joined(results + [end], "labels"), det.predict(X[:70]))
+    assert len(end.provisional_positions) == 0 == len(end.provisional_scores)
+    assert live.n_rows_seen_ == 0 == live.n_rows_final_
+    # then the next rows score as a new scorer's would, positions from 0
+    new = StreamScorer(det)
+    for a, b in zip(_run(live, X[90:], [7, 2]) + [live.end_segment()],
+                    _run(new, X[90:], [7, 2]) + [new.end_segment()]):
+        _same_bunch(a, b)
+    assert pickle.dumps(live._state) == pickle.dumps(StreamScorer(det)._state)
+    assert len(live.end_segment().positions) == 0   # nothing received: nothing to end
+
+
+def test_end_segment_of_a_segment_too_short_to_score(base, stream_data):
+    det = _detector(base, "window_max", "both")
+    X = stream_data[N_TRAIN:]
+    live = StreamScorer(det)
+    assert len(live.update(X[:live.min_rows - 1], provisional=True).positions) == 0
+    end = live.end_segment()
+    # score_samples refuses so few rows: no scores, label +1 (as unscored rows)
+    np.testing.assert_array_equal(end.positions, np.arange(live.min_rows - 1))
+    assert np.isnan(end.scores).all() and np.isnan(end.decisions).all()
+    assert (end.labels == 1).all() and live.n_rows_seen_ == 0
+    result = live.update(X[:40])
+    np.testing.assert_array_equal(result.scores, det.score_samples(X[:40])[result.positions])
+
+
+def test_end_segment_keeps_the_adaptive_tail(base, stream_data):
+    det = _detector(base, "window_max", "both").set_threshold(
+        stream_data[:N_TRAIN], contamination="pot", pot_level=0.9)
+    X = stream_data[N_TRAIN:]
+    live = StreamScorer(det, adapt_threshold=True, refit_every=1)
+    _run(live, X[:80], [11])
+    # the ended segment's rows pass the threshold's update like any final row:
+    # the same offsets and tail as a scorer that got them from a longer stream
+    # (whose rows up to 80 - look_ahead are the same, then these rows' scores)
+    twin = pickle.loads(pickle.dumps(live))
+    waiting = live.look_ahead
+    end = live.end_segment()
+    expected = twin._pot.threshold
+    tail = pickle.loads(pickle.dumps(twin._pot))
+    np.testing.assert_array_equal(-tail.update(-end.scores), end.offsets)
+    assert end.offsets[0] == -expected and len(end.offsets) == waiting
+    assert pickle.dumps(vars(live._pot)) == pickle.dumps(vars(tail))
+    assert live._pot.n == twin._pot.n + int((end.labels == 1).sum())   # rows scored normal
+    # kept after the restart: the next rows are compared with the tail learnt so far
+    after = live.update(X[100:140])
+    np.testing.assert_array_equal(after.offsets[:1], [-tail.threshold])
+    assert live.adapt_threshold and live._pot is not None
+    fresh = StreamScorer(det, adapt_threshold=True, refit_every=1).update(X[100:140])
+    np.testing.assert_array_equal(after.scores, fresh.scores)
+
+
+@pytest.mark.parametrize("how", ["pickle", "model file"])
+def test_a_scorer_after_end_segment_resumes_exactly(base, stream_data, tmp_path, how):
+    det = _detector(base, "window_mean", "both").set_threshold(
+        stream_data[:N_TRAIN], contamination="pot", pot_level=0.9)
+    X = stream_data[N_TRAIN:]
+
+    def run(split):
+        live = StreamScorer(det, adapt_threshold=True, refit_every=2)
+        out = _run(live, X[:60], [5]) + [live.end_segment()] + _run(live, X[70:95], [5])
+        if split:
+            if how == "pickle":
+                live = pickle.loads(pickle.dumps(live))
+            else:
+                save_model(live, tmp_path / "live.skv")
+                live = load_model(tmp_path / "live.skv")
+        return out + _run(live, X[95:], [5]) + [live.end_segment()]
+
+    whole, resumed = run(False), run(True)
+    for key in ("positions", "scores", "offsets", "labels"):
+        np.testing.assert_array_equal(_joined(resumed, key), _joined(whole, key))
 
 
 def test_causal_options_have_no_provisional_rows(base, stream_data):

@@ -78,7 +78,8 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
     from ._segments import _channel_segments, _scored_segments, _segments_line
 
     keep = _output_columns(args, table, time_column)
-    scores, decision, predicted = _scored_segments(args, detector, table, first_row)
+    scores, decision, predicted = _scored_segments(args, detector, table, first_row,
+                                                    warn=_warn)
     if table.filled is not None:
         # a slot no row fell in holds no value that could be anomalous: its score
         # (from the observed rows around it) is written, but it is never flagged

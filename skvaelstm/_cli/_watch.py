@@ -8,7 +8,7 @@ pipe; what is written for final rows (status, alerts per event, the rows of
 stamps and gaps follow ``score``'s rules (``--allow-duplicates``, ``--allow-gaps``),
 the usual step being the median of the latest steps; stamps are read as ``score``
 reads them (``_timestamps``). With ``--resample`` a gap longer than ``--max-gap``
-starts a new segment: the scorer restarts with fresh context (``_segments``).
+starts a new segment: the scorer goes on with fresh context (``_segments``).
 A bad row stops the command (exit 2) after what was final has been written,
 leaving the scorer, the clock and the saved place before it (a restart reads it
 again), or, with ``--skip-bad-rows``, is reported on stderr and skipped (the
@@ -157,8 +157,8 @@ def _watch(args, *, note, warn):
                             labels.append(label)
                             numbers.append(number)
                     ends.append(end)
-                scorer, failed, at = _score_segments(scorer, rows, labels, numbers, pending,
-                                                     out, args, note, warn, counts)
+                failed, at = _score_segments(scorer, rows, labels, numbers, pending, out,
+                                             args, note, warn, counts)
                 if at is not None:   # the row the scorer refused and the rows after it
                     clock.restore(before, [m for n, m in moments if n < at])
                 done = ends if at is None else ends[:at - where["line"] - 1]
@@ -271,8 +271,8 @@ def _score_rows(scorer, rows, labels, numbers, pending, out, args, warn, counts)
 
 def _score_segments(scorer, rows, labels, numbers, pending, out, args, note, warn, counts):
     """``_score_rows`` for the rows of each ``--resample`` segment in turn: before
-    the first row of a new one the scorer restarts (``_segments._restart``).
-    The scorer now, and ``_score_rows``' error and line number."""
+    the first row of a new one the scorer ends its segment (``_segments._restart``).
+    ``_score_rows``' error and line number."""
     from ._segments import _restart
 
     start = 0
@@ -284,14 +284,14 @@ def _score_segments(scorer, rows, labels, numbers, pending, out, args, note, war
                                     or labels[stop][2] == segment):
             stop += 1
         if segment != counts["segment"]:
-            scorer = _restart(scorer, segment, labels[start][0], pending, out, args, note,
-                              warn, counts)
+            _restart(scorer, segment, labels[start][0], pending, out, args, note, warn,
+                     counts)
         failed, at = _score_rows(scorer, rows[start:stop], labels[start:stop],
                                  numbers[start:stop], pending, out, args, warn, counts)
         if at is not None:
-            return scorer, failed, at
+            return failed, at
         start = stop
-    return scorer, None, None
+    return None, None
 
 
 def _grid(args, detector):
