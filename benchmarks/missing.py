@@ -42,7 +42,7 @@ no such flag. ``--only-cli-resample`` runs that check alone (default results ste
 ``missing_cli_resample``).
 
 Usage:  python benchmarks/missing.py [--seeds 0 1 2] [--rates 0.01 0.05 0.1]
-        [--patterns random burst] [--limit N] [--asd] [--jobs 2] [--cache DIR]
+        [--patterns random burst] [--limit N] [--asd [--no-nab]] [--jobs 2] [--cache DIR]
         [--cli-resample | --only-cli-resample] [--out missing]
 Needs NAB ($SKVAELSTM_NAB_HOME or a download); ASD ($SKVAELSTM_ASD_HOME) with --asd.
 Writes benchmarks/results/<--out>.md and .json. Tasks are ordered so that the must
@@ -287,6 +287,8 @@ def main():
     parser.add_argument("--limit", type=int, default=0,
                         help="only the first N series of each kind (a smoke test)")
     parser.add_argument("--asd", action="store_true", help="also the 12 ASD entities")
+    parser.add_argument("--no-nab", action="store_true",
+                        help="leave out the NAB series (with --asd: ASD alone)")
     parser.add_argument("--jobs", type=int, default=2,
                         help="parallel runs, each with one torch thread")
     parser.add_argument("--cache", type=Path, default=None,
@@ -310,8 +312,10 @@ def main():
         path = write_results(args.out, payload, _cli_report(payload))
         print(f"written: {path}")
         return
+    if args.no_nab and not args.asd:
+        raise SystemExit("--no-nab leaves no series: add --asd.")
     limit = slice(None, args.limit or None)
-    series = [("nab", n) for n in nab_tuning_series(nab_home())[limit]]
+    series = [] if args.no_nab else [("nab", n) for n in nab_tuning_series(nab_home())[limit]]
     if args.asd:
         if asd_home() is None:
             raise SystemExit("ASD not found: set SKVAELSTM_ASD_HOME.")
@@ -345,6 +349,7 @@ def _command(args):
         return f"python benchmarks/missing.py --only-cli-resample --out {args.out}"
     flags = f" --limit {args.limit}" if args.limit else ""
     flags += " --asd" if args.asd else ""
+    flags += " --no-nab" if args.no_nab else ""
     flags += " --cache CACHE" if args.cache else ""
     flags += " --cli-resample" if args.cli_resample else ""
     return (f"python benchmarks/missing.py --seeds {' '.join(map(str, args.seeds))} "
