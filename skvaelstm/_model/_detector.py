@@ -113,7 +113,10 @@ class VAELSTMDetector(_DevicePortablePickle, _Fitting, _Threshold, _OutlierScore
         high for being missing); a row with no error in any window around it
         gets NaN, labelled +1 by ``predict``. Without NaN, ``"mask"`` gives the
         scores of ``"error"`` bit for bit. The rules: the user guide's
-        "Missing values". Infinities are refused either way.
+        "Missing values". Infinities are refused either way. ``"error"`` stays
+        the default: masking was level with linear interpolation at best (NAB,
+        5 % missing) and below it on the 19-KPI ASD servers
+        (benchmarks/results/missing_notes.md).
     contamination : "auto", float or "pot", default="auto"
         The rule that sets the threshold ``offset_`` from the scores of the
         training rows (kept in ``train_scores_``; ``set_threshold`` applies
