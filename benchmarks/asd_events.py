@@ -38,6 +38,7 @@ benchmarks/results/asd_events.md and .json.
 """
 
 import argparse
+import logging
 import time
 
 import numpy as np
@@ -62,6 +63,8 @@ from skvaelstm.exceptions import InputError
 from skvaelstm.explain import events
 from skvaelstm.metrics import event_precision, event_recall, false_alarms_per_10k
 from skvaelstm.preprocessing import LagWindows
+
+log = logging.getLogger("asd_events")
 
 CONFIGS = {"VAELSTMDetector (defaults)": {},
            'VAELSTMDetector (error_source="reconstruction")': {"error_source": "reconstruction"}}
@@ -125,6 +128,7 @@ def main():
     parser.add_argument("--max-iter", type=int, default=None,
                         help="VAELSTMDetector's max_iter (default: its own; for smoke tests)")
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     home = asd_home()
     if home is None:
         raise SystemExit("ASD not found: set SKVAELSTM_ASD_HOME to a folder with train/, "
@@ -145,7 +149,7 @@ def main():
                     f"P {r['event_precision']:.3f} R {r['event_recall']:.3f} "
                     f"FA/10k {r['false_alarms_per_10k']:.1f} "
                     f"flagged {r['flagged_share']:.3f}")
-            print(f"{det:50s} {rule:13s} omi-{k:<3d} seed {seed}: {text}", flush=True)
+            log.info("%-50s %-13s omi-%-3d seed %s: %s", det, rule, k, seed, text)
     params = {"vaelstm": {name: {**VAELSTMDetector(**config).get_params(),
                                  **({} if args.max_iter is None
                                     else {"max_iter": args.max_iter}),

@@ -95,6 +95,8 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
         figure = _figure(args, table, scores, detector.offset_, predicted, first_row,
                          train_end, parts)
 
+    segments = table.segments() if table.filled is not None else None
+
     def write(file):
         # block by block: the CSV text of a long series is never held whole
         for start in range(0, max(len(out), 1), _CSV_BLOCK):
@@ -104,7 +106,7 @@ def _write_scores(args, detector, table, time_column, *, report, first_row=0,
             block["predicted"] = predicted[start:stop]
             if table.filled is not None:
                 block["filled"] = table.filled[first_row:][start:stop]
-                block["segment"] = table.segment[first_row:][start:stop]
+                block["segment"] = segments[first_row:][start:stop]
             for name, values in (blame or {}).items():
                 block[name] = values[start:stop]
             file.write(block.to_csv(index=False, header=start == 0).encode())

@@ -70,12 +70,12 @@ def _scored_segments(args, detector, table, first_row=0, *, warn):
     n = len(table.X)
     scores, decision = np.full(n, np.nan), np.full(n, np.nan)
     predicted = np.ones(n, dtype=np.int64)
-    for start, stop in _segment_bounds(table):
+    for number, (start, stop) in enumerate(_segment_bounds(table)):
         if stop <= first_row:
             continue
         needed = _too_short(detector, stop - start)
         if needed:
-            warn(_short_warning(args, table.segment[start], _fmt(table.time[start]),
+            warn(_short_warning(args, number, _fmt(table.time[start]),
                                 _fmt(table.time[stop - 1]), stop - start, needed))
             continue
         with _estimator_errors():

@@ -92,7 +92,6 @@ def _resample(table, freq, max_gap, fmt):
     firsts = np.concatenate([slots[:1], slots[long + 1]])
     lasts = np.concatenate([slots[long], slots[-1:]])
     kept = np.concatenate([np.arange(a, b + 1) for a, b in zip(firsts, lasts)])
-    segment = np.repeat(np.arange(len(firsts)), lasts - firsts + 1)
     rows = np.searchsorted(kept, slots)
     n = len(kept)
     filled = np.ones(n, dtype=np.int64)
@@ -109,7 +108,7 @@ def _resample(table, freq, max_gap, fmt):
         frame[name] = grid
     table.frame, table.X, table.time = frame.reset_index(drop=True), X.reset_index(
         drop=True), grid
-    table.filled, table.slots, table.segment = filled, rows, segment
+    table.filled, table.slots = filled, rows
     table.gaps = {int(rows[i + 1]): int(moves[i] - 1) for i in long}
     if len(long):
         table.notes.append(_segments_note(table, freq, max_gap, fmt))
@@ -118,8 +117,9 @@ def _resample(table, freq, max_gap, fmt):
 
 def _segments_note(table, freq, max_gap, fmt, shown=5):
     """Where the segments start (the first ``shown``), for the notes on stderr."""
-    starts = [f"segment {table.segment[row]} at {fmt(table.time[row])} (after {empty} "
-              "empty slots)" for row, empty in list(table.gaps.items())[:shown]]
+    # gaps are in row order: the i-th gap starts segment i + 1
+    starts = [f"segment {i + 1} at {fmt(table.time[row])} (after {empty} empty slots)"
+              for i, (row, empty) in enumerate(list(table.gaps.items())[:shown])]
     more = f", and {len(table.gaps) - shown} more" if len(table.gaps) > shown else ""
     return (f"--resample {freq}: {len(table.gaps)} gap(s) longer than --max-gap {max_gap} "
             f"empty slots split the series into {len(table.gaps) + 1} segments (column "

@@ -39,8 +39,12 @@ class _Table:
     notes: list = field(default_factory=list)   # things the user should be told
     filled: object = None              # with --resample: 1 for slots no row fell in, else 0
     slots: object = None               # with --resample: the grid row of each input row
-    segment: object = None             # with --resample: the segment of each row (0, 1, ..)
     gaps: dict = field(default_factory=dict)   # segment's first row: empty slots left out
+
+    def segments(self):
+        """The segment (0, 1, ..) of each row, from ``gaps``: one number per row
+        of the ``segment`` column of ``--resample``."""
+        return np.searchsorted(sorted(self.gaps), np.arange(len(self.X)), side="right")
 
 
 def _prepare(frame, *, path, time_column=None, columns=None, sort=False,
